@@ -1,0 +1,43 @@
+# `make run` starts Blockbell on the embedded SQLite default; `make test` runs the whole suite.
+# Both create what they need: a virtual environment with the package and, for tests and
+# benchmarks, the local EVM node (anvil) and the Solidity compiler from npm.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+ANVIL_BIN ?= $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/anvil-linux-*/bin/anvil) $(CURDIR)/node_modules/.bin/anvil)
+export ANVIL_BIN
+
+.PHONY: run test lint bench deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+deps: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP)
+	$(BIN)/blockbell run
+
+test: deps lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: deps
+	$(BIN)/python -m bench.catchup
+	$(BIN)/python -m bench.head_latency
+
+clean:
+	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

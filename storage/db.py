@@ -1,0 +1,89 @@
+"""Opening, migrating and closing the database, and the dialect facts raw SQL needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.executor import MigrationExecutor
+
+from storage.models import Event
+
+MODELS_MODULE = "storage.models"
+MIGRATIONS_MODULE = "storage.migrations"
+
+
+class StorageError(Exception):
+    """Root of the errors this package raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL in the raw statements of the hot paths."""
+
+    name: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgres"
+
+    def placeholders(self, count: int, start: int = 1) -> str:
+        if self.is_postgres:
+            return ", ".join(f"${i}" for i in range(start, start + count))
+        return ", ".join("?" for _ in range(count))
+
+    def placeholder(self, index: int) -> str:
+        return f"${index}" if self.is_postgres else "?"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the spellings people use for PostgreSQL URLs and give the one Tortoise knows."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    return url
+
+
+def connection_name(database_url: str) -> str:
+    """Named after the backend: Tortoise caches compiled statements per connection name, so one
+    process that opens SQLite and later PostgreSQL (as the test suite does) must not reuse one."""
+    return "postgres" if normalize_database_url(database_url).startswith("postgres") else "sqlite"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    name = connection_name(database_url)
+    return {
+        "connections": {name: normalize_database_url(database_url)},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "default_connection": name,
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(database_url: str, *, apply_migrations: bool = True) -> None:
+    """Connect (creating the SQLite file if needed) and bring the schema up to date."""
+    config = tortoise_config(database_url)
+    await Tortoise.init(config=config)
+    if apply_migrations:
+        await MigrationExecutor(connection(), config["apps"]).migrate()
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+def connection() -> BaseDBAsyncClient:
+    client: BaseDBAsyncClient = Event._meta.db
+    return client
+
+
+def dialect() -> Dialect:
+    return Dialect("postgres" if connection().capabilities.dialect == "postgres" else "sqlite")

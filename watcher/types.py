@@ -1,0 +1,88 @@
+"""Normalized, chain-family-neutral records that flow from the adapters to the watcher core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    """The part of a block the watcher core needs: identity, link to its parent, time, bloom."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+    logs_bloom: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class RawLog:
+    """One EVM log as the node returned it; hex strings are lower-case and 0x-prefixed."""
+
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    transaction_index: int
+    log_index: int
+    address: str
+    topics: tuple[str, ...]
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEvent:
+    """A decoded (or, when no ABI fits, raw) event ready to be matched and stored.
+
+    `name` is None and `args` empty when the log could not be decoded; the raw topics and
+    data are always kept so nothing is dropped silently.
+    """
+
+    chain: str
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    log_index: int
+    emitter: str
+    selector: str | None
+    name: str | None
+    args: dict[str, Any]
+    topics: tuple[str, ...]
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An event paired with the subscriptions (and their destinations) it matched."""
+
+    event: ChainEvent
+    targets: tuple[tuple[int, int], ...] = field(default=())
+    """(subscription_id, destination_id) pairs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Persisted progress of one chain: the last block fully processed and its hash."""
+
+    chain: str
+    block_number: int
+    block_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSpec:
+    """How to watch one configured chain (built by the app from the settings)."""
+
+    name: str
+    family: str
+    chain_id: int
+    rpc_urls: tuple[str, ...]
+    ws_url: str | None = None
+    confirmations: int = 0
+    poll_interval_s: float = 2.0
+    max_block_range: int = 2000
+    start_block: int | None = None
+    """None means: start at the head when the chain has no cursor yet."""
+    explorer_url: str | None = None
+    max_reorg_depth: int = 128
