@@ -1,0 +1,107 @@
+"""The composition root: builds each role from the settings and runs them in one TaskGroup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from app.http_api import build_http_app, serve_http
+from app.settings import Settings
+from notifier.channels.webhook import WebhookChannel
+from notifier.loop import ChainInfo, Notifier
+from storage.db import close_database, open_database
+from watcher.crawl import ChainHalted, ChainWatcher
+from watcher.evm import EvmAdapter
+from watcher.newheads import NewHeadsListener
+from watcher.rpc import RpcClient
+from watcher.status import ChainStatus
+from watcher.types import ChainSpec
+
+log = logging.getLogger(__name__)
+
+ROLES = ("watcher", "notifier", "api")
+RESTART_DELAY_S = 5.0
+
+
+def health_report(statuses: dict[str, ChainStatus]) -> dict[str, Any]:
+    chains = {name: status.as_dict() for name, status in statuses.items()}
+    healthy = all(chain["healthy"] for chain in chains.values())
+    return {"status": "ok" if healthy else "degraded", "chains": chains}
+
+
+async def run_service(settings: Settings, roles: set[str]) -> None:
+    """Run the chosen roles until cancelled (Ctrl-C / SIGTERM)."""
+    specs = settings.chain_specs()
+    statuses = {spec.name: ChainStatus(spec.name) for spec in specs}
+    _say_which_front_ends_are_off(settings)
+    await open_database(settings.database_url)
+    try:
+        async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
+            notifier = _build_notifier(settings, specs, session)
+            wake: Callable[[], None] = lambda: None
+            if "notifier" in roles:
+                tasks.create_task(notifier.run(), name="notifier")
+                wake = notifier.wake
+            if "watcher" in roles:
+                for spec in specs:
+                    tasks.create_task(watch_chain(spec, statuses[spec.name], wake), name=spec.name)
+            if "api" in roles:
+                app = build_http_app(lambda: health_report(statuses))
+                tasks.create_task(serve_http(app, settings.http_addr), name="api")
+            log.info("running roles: %s; chains: %s", ",".join(sorted(roles)),
+                     ",".join(s.name for s in specs) or "none")
+    finally:
+        await close_database()
+
+
+def _build_notifier(
+    settings: Settings, specs: list[ChainSpec], session: aiohttp.ClientSession
+) -> Notifier:
+    chains = {spec.name: ChainInfo(spec.chain_id, spec.explorer_url) for spec in specs}
+    channel = WebhookChannel(
+        session,
+        allow_private=settings.webhook_allow_private,
+        timeout_s=settings.webhook_timeout,
+    )
+    return Notifier(chains, channel, schedule_s=settings.webhook_schedule)
+
+
+async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
+    """One chain's watcher, restarted after unexpected errors so other chains go on."""
+    while True:
+        try:
+            await _watch_once(spec, status, wake)
+        except ChainHalted as exc:
+            log.error("%s", exc, extra={"chain": spec.name})
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            status.healthy = False
+            log.exception("watcher crashed; restarting in %.0f s", RESTART_DELAY_S,
+                          extra={"chain": spec.name})
+            await asyncio.sleep(RESTART_DELAY_S)
+
+
+async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
+    newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
+    async with RpcClient(spec.rpc_urls, chain=spec.name) as rpc:
+        if newheads is not None:
+            await newheads.start()
+        try:
+            watcher = ChainWatcher(spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=wake)
+            await watcher.run()
+        finally:
+            if newheads is not None:
+                await newheads.close()
+
+
+def _say_which_front_ends_are_off(settings: Settings) -> None:
+    if settings.telegram_bot_token is None:
+        log.info("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off")
+    if settings.discord_bot_token is None:
+        log.info("DISCORD_BOT_TOKEN is not set: the Discord bot is off")

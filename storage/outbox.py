@@ -1,0 +1,264 @@
+"""The transactional outbox: events, their deliveries and the chain cursor move together.
+
+Everything a watcher step produces is written in ONE transaction, and the cursor moves only
+if it still holds the value the watcher read. A crash at any moment therefore loses nothing
+and records nothing twice: either the step is stored whole, or it is done again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from storage.db import Dialect, StorageError, connection, dialect
+from storage.models import Delivery
+
+
+class CursorMoved(StorageError):
+    """The cursor is not where this writer last saw it: another writer moved it."""
+
+
+class StoredEvent(Protocol):
+    chain: str
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    log_index: int
+    emitter: str
+    selector: str | None
+    name: str | None
+    args: dict[str, Any]
+    topics: tuple[str, ...]
+    data: str
+
+
+class MatchedEvent(Protocol):
+    """An event with the (subscription_id, destination_id) pairs it is delivered to."""
+
+    @property
+    def event(self) -> StoredEvent: ...
+    @property
+    def targets(self) -> tuple[tuple[int, int], ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One watcher step: where the cursor was, where it goes, and the block hashes to keep."""
+
+    chain: str
+    expected: tuple[int, str]
+    new: tuple[int, str]
+    hashes: Sequence[tuple[int, str]]
+    keep_hashes: int
+    """How many of the newest stored hashes to keep (the reorg window)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackResult:
+    reverted_events: int
+    cancelled_deliveries: int
+    corrections: int
+
+
+def jsonable(value: Any) -> Any:
+    """Integers of any size as decimal strings (JSON numbers lose precision past 2**53)."""
+    if isinstance(value, bool) or not isinstance(value, int | list | dict):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return {key: jsonable(item) for key, item in value.items()}
+
+
+def _db_time(now: datetime) -> Any:
+    field = Delivery._meta.fields_map["created_at"]
+    return field.to_db_value(now, Delivery)
+
+
+async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime) -> int:
+    """Store matched events, one pending delivery per target, and the new cursor; returns the
+    number of deliveries created."""
+    sql = _Sql(dialect())
+    async with in_transaction(connection().connection_name) as conn:
+        await _move_cursor(conn, sql, step)
+        created = await _insert_matches(conn, sql, step.chain, matches, _db_time(now)) if matches else 0
+        await _save_hashes(conn, sql, step)
+    return created
+
+
+async def _move_cursor(conn: BaseDBAsyncClient, sql: _Sql, step: Step) -> None:
+    moved, _ = await conn.execute_query(
+        sql.move_cursor, [step.new[0], step.new[1], step.chain, step.expected[0], step.expected[1]]
+    )
+    if moved != 1:
+        raise CursorMoved(f"{step.chain}: the cursor is no longer at block {step.expected[0]}")
+
+
+async def _insert_matches(
+    conn: BaseDBAsyncClient, sql: _Sql, chain: str, matches: Sequence[MatchedEvent], now: Any
+) -> int:
+    low = min(m.event.block_number for m in matches)
+    high = max(m.event.block_number for m in matches)
+    _, rows = await conn.execute_query(sql.existing_events, [chain, low, high])
+    existing = {(r["block_hash"], r["transaction_hash"], r["log_index"]): r for r in rows}
+    event_rows: list[tuple[Any, ...]] = []
+    delivery_rows: list[tuple[Any, ...]] = []
+    reactivated: list[str] = []
+    for match in matches:
+        event = match.event
+        known = existing.get((event.block_hash, event.transaction_hash, event.log_index))
+        if known is not None and known["status"] == "active":
+            continue  # stored by an earlier pass over these blocks: never twice
+        if known is not None:
+            event_id = str(known["id"])
+            reactivated.append(event_id)  # a reorg took it away and another brought it back
+        else:
+            event_id = str(uuid.uuid4())
+            event_rows.append(_event_row(event_id, event, now))
+        for subscription_id, destination_id in match.targets:
+            delivery_rows.append(
+                (str(uuid.uuid4()), event_id, subscription_id, destination_id, now, now)
+            )
+    if event_rows:
+        await conn.execute_many(sql.insert_event, event_rows)
+    for event_id in reactivated:
+        await conn.execute_query(sql.reactivate_event, [event_id])
+    if delivery_rows:
+        await conn.execute_many(sql.insert_delivery, delivery_rows)
+    return len(delivery_rows)
+
+
+def _event_row(event_id: str, event: StoredEvent, now: Any) -> tuple[Any, ...]:
+    return (
+        event_id,
+        event.chain,
+        event.block_number,
+        event.block_hash,
+        event.transaction_hash,
+        event.log_index,
+        event.emitter,
+        event.selector,
+        event.name,
+        orjson.dumps(jsonable(event.args)).decode(),
+        orjson.dumps(event.topics).decode(),
+        event.data,
+        now,
+    )
+
+
+async def _save_hashes(conn: BaseDBAsyncClient, sql: _Sql, step: Step) -> None:
+    if step.hashes:
+        await conn.execute_many(
+            sql.upsert_hash, [(step.chain, number, block_hash) for number, block_hash in step.hashes]
+        )
+    await conn.execute_query(sql.prune_hashes, [step.chain, step.chain, step.keep_hashes - 1])
+
+
+async def rollback(
+    chain: str,
+    expected: tuple[int, str],
+    fork: tuple[int, str],
+    orphaned_block_hashes: Sequence[str],
+    now: datetime,
+) -> RollbackResult:
+    """Undo everything above the fork point in one transaction.
+
+    Events of orphaned blocks become `reverted`; their pending deliveries are cancelled;
+    deliveries already sent (or being sent) get a correction delivery of kind `event.reverted`.
+    """
+    sql = _Sql(dialect())
+    db_now = _db_time(now)
+    reverted = cancelled = corrections = 0
+    async with in_transaction(connection().connection_name) as conn:
+        moved, _ = await conn.execute_query(
+            sql.move_cursor, [fork[0], fork[1], chain, expected[0], expected[1]]
+        )
+        if moved != 1:
+            raise CursorMoved(f"{chain}: the cursor is no longer at block {expected[0]}")
+        for block_hash in orphaned_block_hashes:
+            _, rows = await conn.execute_query(sql.active_events_of_block, [chain, block_hash])
+            for row in rows:
+                counts = await _revert_event(conn, sql, str(row["id"]), db_now)
+                reverted += 1
+                cancelled += counts[0]
+                corrections += counts[1]
+        await conn.execute_query(sql.delete_hashes_above, [chain, fork[0]])
+    return RollbackResult(reverted, cancelled, corrections)
+
+
+async def _revert_event(
+    conn: BaseDBAsyncClient, sql: _Sql, event_id: str, now: Any
+) -> tuple[int, int]:
+    await conn.execute_query(sql.revert_event, [event_id])
+    _, sent = await conn.execute_query(sql.sent_or_in_flight, [event_id, now])
+    for row in sent:
+        await conn.execute_query(
+            sql.insert_correction,
+            [str(uuid.uuid4()), event_id, row["subscription_id"], row["destination_id"], now, now],
+        )
+    cancelled, _ = await conn.execute_query(sql.cancel_pending, [event_id])
+    return cancelled, len(sent)
+
+
+class _Sql:
+    """The statements above in the dialect of the open database."""
+
+    def __init__(self, d: Dialect) -> None:
+        p = d.placeholder
+        self.move_cursor = (
+            f"UPDATE chain_cursors SET block_number = {p(1)}, block_hash = {p(2)} "
+            f"WHERE chain = {p(3)} AND block_number = {p(4)} AND block_hash = {p(5)}"
+        )
+        self.existing_events = (
+            "SELECT id, block_hash, transaction_hash, log_index, status FROM events "
+            f"WHERE chain = {p(1)} AND block_number BETWEEN {p(2)} AND {p(3)}"
+        )
+        self.insert_event = (
+            "INSERT INTO events (id, chain, block_number, block_hash, transaction_hash, "
+            "log_index, contract, selector, event_name, args, topics, data, created_at, status) "
+            f"VALUES ({d.placeholders(13)}, 'active')"
+        )
+        self.reactivate_event = f"UPDATE events SET status = 'active' WHERE id = {p(1)}"
+        self.insert_delivery = (
+            "INSERT INTO deliveries (id, event_id, subscription_id, destination_id, "
+            "next_attempt_at, created_at, kind, status, attempts) "
+            f"VALUES ({d.placeholders(6)}, 'event', 'pending', 0)"
+        )
+        self.upsert_hash = (
+            f"INSERT INTO block_hashes (chain, number, hash) VALUES ({d.placeholders(3)}) "
+            "ON CONFLICT (chain, number) DO UPDATE SET hash = excluded.hash"
+        )
+        self.prune_hashes = (
+            f"DELETE FROM block_hashes WHERE chain = {p(1)} AND number < (SELECT number "
+            f"FROM block_hashes WHERE chain = {p(2)} ORDER BY number DESC LIMIT 1 OFFSET {p(3)})"
+        )
+        self.delete_hashes_above = (
+            f"DELETE FROM block_hashes WHERE chain = {p(1)} AND number > {p(2)}"
+        )
+        self.active_events_of_block = (
+            f"SELECT id FROM events WHERE chain = {p(1)} AND block_hash = {p(2)} "
+            "AND status = 'active'"
+        )
+        self.revert_event = f"UPDATE events SET status = 'reverted' WHERE id = {p(1)}"
+        self.sent_or_in_flight = (
+            "SELECT subscription_id, destination_id FROM deliveries "
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND (status = 'delivered' "
+            f"OR (status = 'pending' AND claimed_until IS NOT NULL AND claimed_until > {p(2)}))"
+        )
+        self.insert_correction = (
+            "INSERT INTO deliveries (id, event_id, subscription_id, destination_id, "
+            "next_attempt_at, created_at, kind, status, attempts) "
+            f"VALUES ({d.placeholders(6)}, 'event.reverted', 'pending', 0)"
+        )
+        self.cancel_pending = (
+            "UPDATE deliveries SET status = 'cancelled' "
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND status = 'pending'"
+        )

@@ -1,0 +1,106 @@
+"""Runs a real ChainWatcher against a node in the test's event loop, and compares what it
+stored with what the node says is canonical."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from storage.models import ChainCursor, Event
+from tests.support.anvil import AnvilNode
+from watcher.crawl import ChainWatcher
+from watcher.evm import EvmAdapter
+from watcher.newheads import NewHeadsListener
+from watcher.rpc import RpcClient
+from watcher.status import ChainStatus
+from watcher.types import ChainSpec
+
+LogKey = tuple[str, str, int]
+
+
+def anvil_spec(url: str, **overrides: Any) -> ChainSpec:
+    spec = ChainSpec(
+        name="anvil",
+        family="evm",
+        chain_id=31337,
+        rpc_urls=(url,),
+        poll_interval_s=0.05,
+        max_block_range=2000,
+        start_block=1,
+        max_reorg_depth=64,
+    )
+    return replace(spec, **overrides)
+
+
+@dataclass
+class Running:
+    watcher: ChainWatcher
+    status: ChainStatus
+    task: asyncio.Task[None]
+    cursors: list[int] = field(default_factory=list)
+    commits: int = 0
+
+
+@asynccontextmanager
+async def running_watcher(
+    spec: ChainSpec, *, attempts: int = 8, timeout_s: float = 2.0
+) -> AsyncIterator[Running]:
+    status = ChainStatus(spec.name)
+    newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
+    async with RpcClient(spec.rpc_urls, chain=spec.name, attempts=attempts, timeout_s=timeout_s) as rpc:
+        if newheads is not None:
+            await newheads.start()
+        holder: list[Running] = []
+
+        def committed() -> None:
+            holder[0].commits += 1
+
+        watcher = ChainWatcher(spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=committed)
+        running = Running(watcher, status, asyncio.create_task(watcher.run()))
+        holder.append(running)
+        sampler = asyncio.create_task(_sample_cursor(running))
+        try:
+            yield running
+        finally:
+            for task in (running.task, sampler):
+                task.cancel()
+            await asyncio.gather(running.task, sampler, return_exceptions=True)
+            if newheads is not None:
+                await newheads.close()
+
+
+async def _sample_cursor(running: Running) -> None:
+    while True:
+        if running.status.cursor is not None:
+            running.cursors.append(running.status.cursor)
+        await asyncio.sleep(0.01)
+
+
+async def wait_until(predicate: Callable[[], Any], timeout_s: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        if await predicate():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def cursor_at_least(chain: str, number: int) -> bool:
+    cursor = await ChainCursor.get_or_none(chain=chain)
+    return cursor is not None and cursor.block_number >= number
+
+
+async def canonical_logs(node: AnvilNode, address: str, to_block: int) -> set[LogKey]:
+    logs = await node.rpc(
+        "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(to_block), "address": address}
+    )
+    return {(log["blockHash"], log["transactionHash"], int(log["logIndex"], 16)) for log in logs}
+
+
+async def stored_logs(status: str = "active") -> set[LogKey]:
+    rows = await Event.filter(status=status).values_list("block_hash", "transaction_hash", "log_index")
+    return {(str(b), str(t), int(i)) for b, t, i in rows}

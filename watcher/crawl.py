@@ -1,0 +1,293 @@
+"""The per-chain crawl loop: follows the head, catches up over ranges, survives reorgs.
+
+Invariant: the cursor moves only in the outbox transaction, only past blocks read in full, and
+only from the value this loop last saw. Anything doubtful (a null block, a broken parent link,
+logs from another fork, logs missing where the bloom says they exist) is retried, never taken
+as "no events".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from itertools import pairwise
+
+from storage.outbox import Step, commit_step, rollback
+from storage.progress import (
+    create_progress,
+    fetch_event_blocks_above,
+    fetch_progress,
+    fetch_recent_hashes,
+    set_halted,
+)
+from storage.subscriptions import fetch_active_subscriptions, fetch_index_version
+from watcher import metrics
+from watcher.bloom import BloomQuery
+from watcher.errors import WatcherError
+from watcher.evm import EvmAdapter
+from watcher.matching import MatchIndex
+from watcher.newheads import NewHeadsListener
+from watcher.planning import RangePlanner, RangeUnsplittable
+from watcher.reorg import find_fork_point, orphaned_hashes
+from watcher.rpc import RpcRangeTooLarge, RpcTransient
+from watcher.status import ChainStatus
+from watcher.types import BlockHeader, ChainSpec, RawLog
+
+log = logging.getLogger(__name__)
+
+HEAD_WINDOW = 32
+"""Up to this many confirmed blocks behind, follow block by block (headers, parent links,
+blooms); further behind, catch up over eth_getLogs ranges."""
+
+RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class ChainHalted(WatcherError):
+    """The chain's watcher stopped and waits for an operator (e.g. a reorg deeper than allowed)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChainWatcher:
+    def __init__(
+        self,
+        spec: ChainSpec,
+        adapter: EvmAdapter,
+        status: ChainStatus,
+        *,
+        newheads: NewHeadsListener | None = None,
+        on_commit: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.spec = spec
+        self.adapter = adapter
+        self.status = status
+        self.newheads = newheads
+        self.on_commit = on_commit
+        self.clock = clock
+        self.planner = RangePlanner.start(spec.max_block_range)
+        self.index = MatchIndex(spec.name, [])
+        self.bloom = BloomQuery.build([], None)
+        self.index_version = -1
+        self.cursor: tuple[int, str] = (0, "")
+        self.behind = True
+
+    async def run(self) -> None:
+        """Crawl until cancelled; transient failures are retried with backoff."""
+        failures = 0
+        await self.start()
+        while True:
+            try:
+                await self.step()
+            except (RpcTransient, RangeUnsplittable, OSError, asyncio.TimeoutError) as exc:
+                failures += 1
+                self._unhealthy(str(exc))
+                await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])
+                continue
+            failures = 0
+            self.status.healthy, self.status.error = True, None
+
+    async def start(self) -> None:
+        progress = await fetch_progress(self.spec.name)
+        if progress is None:
+            progress = await self._create_progress()
+        if progress.halted_reason:
+            self.status.halted = progress.halted_reason
+            raise ChainHalted(f"{self.spec.name}: halted: {progress.halted_reason}")
+        self.cursor = (progress.block_number, progress.block_hash)
+        self.status.cursor = progress.block_number
+        log.info("watching from block %d", progress.block_number, extra={"chain": self.spec.name})
+
+    async def _create_progress(self) -> object:
+        if self.spec.start_block is None:
+            latest = await self.adapter.fetch_latest()
+            number = max(0, latest.number - self.spec.confirmations)
+        else:
+            number = max(0, self.spec.start_block - 1)
+        (header,) = await self.adapter.fetch_headers([number])
+        return await create_progress(self.spec.name, header.number, header.hash)
+
+    async def step(self) -> None:
+        """One move: reload subscriptions if they changed, learn the head, read what is due."""
+        await self._refresh_index()
+        head = await self._next_head()
+        self.status.head = head.number
+        target = head.number - self.spec.confirmations
+        if target <= self.cursor[0]:
+            self.behind = False
+            return
+        if target - self.cursor[0] > HEAD_WINDOW:
+            self.behind = True
+            await self._catch_up(target)
+        else:
+            self.behind = False
+            await self._follow(head, target)
+        metrics.WATCHER_LAG.labels(self.spec.name).set(head.number - self.cursor[0])
+
+    async def _refresh_index(self) -> None:
+        version = await fetch_index_version()
+        if version == self.index_version:
+            return
+        sources = await fetch_active_subscriptions(self.spec.name)
+        self.index = MatchIndex(self.spec.name, sources)
+        self.bloom = BloomQuery.build(self.index.addresses, self.index.topic0s)
+        self.index_version = version
+        log.info(
+            "subscription index loaded: %d subscriptions on %d contracts",
+            len(sources),
+            len(self.index.addresses),
+            extra={"chain": self.spec.name, "version": version},
+        )
+
+    async def _next_head(self) -> BlockHeader:
+        if not self.behind:
+            if self.newheads is not None:
+                pushed = await self.newheads.wait(self.spec.poll_interval_s)
+                if pushed is not None:
+                    return pushed
+            else:
+                await asyncio.sleep(self.spec.poll_interval_s)
+        return await self.adapter.fetch_latest()
+
+    async def _catch_up(self, target: int) -> None:
+        first, last = self.planner.next_range(self.cursor[0] + 1, target)
+        try:
+            if self.index.empty:
+                before, end = await self.adapter.fetch_headers([first - 1, last])
+                logs: list[RawLog] = []
+            else:
+                result = await self.adapter.fetch_range(
+                    first, last, self.index.addresses, self.index.topic0s
+                )
+                before, end, logs = result.before, result.last, result.logs
+        except RpcRangeTooLarge as exc:
+            self.planner = self.planner.after_refusal((first, last), exc.suggested)
+            log.info("range %d-%d refused; next width %d", first, last, self.planner.width,
+                     extra={"chain": self.spec.name})
+            return
+        if before.hash != self.cursor[1]:
+            await self._recover_from_reorg()
+            return
+        self.planner = self.planner.after_success()
+        await self._commit((last, end.hash), logs, [(last, end.hash)])
+
+    async def _follow(self, head: BlockHeader, target: int) -> None:
+        chain = await self._headers_up_to(head, target)
+        if chain[0].parent_hash != self.cursor[1]:
+            await self._recover_from_reorg()
+            return
+        for parent, child in pairwise(chain):
+            if child.parent_hash != parent.hash:
+                raise RpcTransient(f"block {child.number} does not link to block {parent.number}")
+        logs = await self._logs_of(chain)
+        await self._commit((target, chain[-1].hash), logs, [(h.number, h.hash) for h in chain])
+
+    async def _headers_up_to(self, head: BlockHeader, target: int) -> list[BlockHeader]:
+        numbers = list(range(self.cursor[0] + 1, target + 1))
+        known = {head.number: head}
+        missing = [n for n in numbers if n not in known]
+        if missing:
+            for header in await self.adapter.fetch_headers(missing):
+                known[header.number] = header
+        return [known[n] for n in numbers]
+
+    async def _logs_of(self, chain: Sequence[BlockHeader]) -> list[RawLog]:
+        if self.index.empty:
+            return []
+        hits = [h for h in chain if self.bloom.may_match(h.logs_bloom)]
+        if not hits:
+            return []
+        logs = await self.adapter.fetch_logs(
+            hits[0].number, hits[-1].number, self.index.addresses, self.index.topic0s
+        )
+        hashes = {h.number: h.hash for h in chain}
+        for raw in logs:
+            if hashes.get(raw.block_number) != raw.block_hash:
+                raise RpcTransient(f"logs of block {raw.block_number} come from another fork")
+        await self._check_nothing_missing(hits, logs)
+        return logs
+
+    async def _check_nothing_missing(
+        self, hits: Sequence[BlockHeader], logs: Sequence[RawLog]
+    ) -> None:
+        """A bloom hit with no logs is usually a false positive, but a node whose log index
+        lags returns [] for its newest blocks: the block's receipts tell the two apart."""
+        with_logs = {raw.block_number for raw in logs}
+        for header in hits:
+            if header.number in with_logs:
+                continue
+            receipts_logs = await self.adapter.fetch_block_logs(header.number, header.hash)
+            if self.index.match(receipts_logs):
+                raise RpcTransient(f"eth_getLogs missed logs of block {header.number}")
+
+    async def _commit(
+        self, new: tuple[int, str], logs: Sequence[RawLog], hashes: Sequence[tuple[int, str]]
+    ) -> None:
+        matches = self.index.match(logs)
+        step = Step(
+            chain=self.spec.name,
+            expected=self.cursor,
+            new=new,
+            hashes=hashes,
+            keep_hashes=self.spec.max_reorg_depth + 1,
+        )
+        created = await commit_step(step, matches, self.clock())
+        metrics.WATCHER_BLOCKS.labels(self.spec.name).inc(new[0] - self.cursor[0])
+        metrics.WATCHER_MATCHES.labels(self.spec.name).inc(len(matches))
+        self.cursor = new
+        self.status.cursor = new[0]
+        if created:
+            self.on_commit()
+
+    async def _recover_from_reorg(self) -> None:
+        """Roll back to the newest stored block the node still has, or halt if there is none
+        within the allowed depth."""
+        stored = await fetch_recent_hashes(self.spec.name, self.spec.max_reorg_depth + 1)
+        canonical = await self._canonical_hashes([n for n, _ in stored])
+        fork = find_fork_point(stored, canonical)
+        if fork is None:
+            await self._halt(f"reorg deeper than {self.spec.max_reorg_depth} blocks")
+            return
+        event_blocks = await fetch_event_blocks_above(self.spec.name, fork.number)
+        event_canonical = await self._canonical_hashes([n for n, _ in event_blocks])
+        orphans = orphaned_hashes(event_blocks, event_canonical)
+        result = await rollback(
+            self.spec.name, self.cursor, (fork.number, fork.hash), orphans, self.clock()
+        )
+        log.warning(
+            "reorg: rolled back from block %d to %d; %d events reverted, %d corrections",
+            self.cursor[0],
+            fork.number,
+            result.reverted_events,
+            result.corrections,
+            extra={"chain": self.spec.name},
+        )
+        metrics.WATCHER_REORGS.labels(self.spec.name).inc()
+        self.cursor = (fork.number, fork.hash)
+        self.status.cursor = fork.number
+        if result.corrections:
+            self.on_commit()
+
+    async def _canonical_hashes(self, numbers: Sequence[int]) -> dict[int, str]:
+        if not numbers:
+            return {}
+        latest = await self.adapter.fetch_latest()
+        present = [n for n in numbers if n <= latest.number]
+        headers = await self.adapter.fetch_headers(present) if present else []
+        return {h.number: h.hash for h in headers}
+
+    async def _halt(self, reason: str) -> None:
+        await set_halted(self.spec.name, reason)
+        self.status.halted = reason
+        log.error("watcher halted: %s; resume with `blockbell resume %s`", reason, self.spec.name,
+                  extra={"chain": self.spec.name})
+        raise ChainHalted(f"{self.spec.name}: {reason}")
+
+    def _unhealthy(self, error: str) -> None:
+        if self.status.healthy or self.status.error != error:
+            log.warning("watcher step failed, retrying: %s", error, extra={"chain": self.spec.name})
+        self.status.healthy, self.status.error = False, error
