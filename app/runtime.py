@@ -42,18 +42,20 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
     try:
         async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
             notifier = _build_notifier(settings, specs, session)
-            wake: Callable[[], None] = lambda: None
+            wake = notifier.wake if "notifier" in roles else _nothing
             if "notifier" in roles:
                 tasks.create_task(notifier.run(), name="notifier")
-                wake = notifier.wake
             if "watcher" in roles:
                 for spec in specs:
                     tasks.create_task(watch_chain(spec, statuses[spec.name], wake), name=spec.name)
             if "api" in roles:
                 app = build_http_app(lambda: health_report(statuses))
                 tasks.create_task(serve_http(app, settings.http_addr), name="api")
-            log.info("running roles: %s; chains: %s", ",".join(sorted(roles)),
-                     ",".join(s.name for s in specs) or "none")
+            log.info(
+                "running roles: %s; chains: %s",
+                ",".join(sorted(roles)),
+                ",".join(s.name for s in specs) or "none",
+            )
     finally:
         await close_database()
 
@@ -65,9 +67,9 @@ def _build_notifier(
     channel = WebhookChannel(
         session,
         allow_private=settings.webhook_allow_private,
-        timeout_s=settings.webhook_timeout,
+        timeout_s=settings.webhook_timeout_s,
     )
-    return Notifier(chains, channel, schedule_s=settings.webhook_schedule)
+    return Notifier(chains, channel, schedule_s=settings.webhook_schedule_s)
 
 
 async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
@@ -82,8 +84,9 @@ async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
             raise
         except Exception:
             status.healthy = False
-            log.exception("watcher crashed; restarting in %.0f s", RESTART_DELAY_S,
-                          extra={"chain": spec.name})
+            log.exception(
+                "watcher crashed; restarting in %.0f s", RESTART_DELAY_S, extra={"chain": spec.name}
+            )
             await asyncio.sleep(RESTART_DELAY_S)
 
 
@@ -98,6 +101,10 @@ async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
         finally:
             if newheads is not None:
                 await newheads.close()
+
+
+def _nothing() -> None:
+    """Without a notifier in this process, committed deliveries wait for another one."""
 
 
 def _say_which_front_ends_are_off(settings: Settings) -> None:

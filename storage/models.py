@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -37,7 +39,7 @@ class Contract(Model):
     id = fields.IntField(primary_key=True)
     chain = fields.CharField(max_length=64)
     address = fields.CharField(max_length=64, db_index=True)
-    abi = fields.JSONField(default=list)
+    abi: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     standard = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -135,8 +137,8 @@ class Event(Model):
     contract = fields.CharField(max_length=64)
     selector = fields.CharField(max_length=66, null=True)
     event_name = fields.CharField(max_length=256, null=True)
-    args = fields.JSONField(default=dict)
-    topics = fields.JSONField(default=list)
+    args: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    topics: fields.Field[list[str]] = fields.JSONField(default=list)
     data = fields.TextField(default="0x")
     status = fields.CharField(max_length=16, default="active")
     created_at = fields.DatetimeField()

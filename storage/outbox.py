@@ -26,17 +26,28 @@ class CursorMoved(StorageError):
 
 
 class StoredEvent(Protocol):
-    chain: str
-    block_number: int
-    block_hash: str
-    transaction_hash: str
-    log_index: int
-    emitter: str
-    selector: str | None
-    name: str | None
-    args: dict[str, Any]
-    topics: tuple[str, ...]
-    data: str
+    @property
+    def chain(self) -> str: ...
+    @property
+    def block_number(self) -> int: ...
+    @property
+    def block_hash(self) -> str: ...
+    @property
+    def transaction_hash(self) -> str: ...
+    @property
+    def log_index(self) -> int: ...
+    @property
+    def emitter(self) -> str: ...
+    @property
+    def selector(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def args(self) -> dict[str, Any]: ...
+    @property
+    def topics(self) -> tuple[str, ...]: ...
+    @property
+    def data(self) -> str: ...
 
 
 class MatchedEvent(Protocol):
@@ -89,7 +100,9 @@ async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime
     sql = _Sql(dialect())
     async with in_transaction(connection().connection_name) as conn:
         await _move_cursor(conn, sql, step)
-        created = await _insert_matches(conn, sql, step.chain, matches, _db_time(now)) if matches else 0
+        created = (
+            await _insert_matches(conn, sql, step.chain, matches, _db_time(now)) if matches else 0
+        )
         await _save_hashes(conn, sql, step)
     return created
 
@@ -109,8 +122,8 @@ async def _insert_matches(
     high = max(m.event.block_number for m in matches)
     _, rows = await conn.execute_query(sql.existing_events, [chain, low, high])
     existing = {(r["block_hash"], r["transaction_hash"], r["log_index"]): r for r in rows}
-    event_rows: list[tuple[Any, ...]] = []
-    delivery_rows: list[tuple[Any, ...]] = []
+    event_rows: list[list[Any]] = []
+    delivery_rows: list[list[Any]] = []
     reactivated: list[str] = []
     for match in matches:
         event = match.event
@@ -125,7 +138,7 @@ async def _insert_matches(
             event_rows.append(_event_row(event_id, event, now))
         for subscription_id, destination_id in match.targets:
             delivery_rows.append(
-                (str(uuid.uuid4()), event_id, subscription_id, destination_id, now, now)
+                [str(uuid.uuid4()), event_id, subscription_id, destination_id, now, now]
             )
     if event_rows:
         await conn.execute_many(sql.insert_event, event_rows)
@@ -136,8 +149,8 @@ async def _insert_matches(
     return len(delivery_rows)
 
 
-def _event_row(event_id: str, event: StoredEvent, now: Any) -> tuple[Any, ...]:
-    return (
+def _event_row(event_id: str, event: StoredEvent, now: Any) -> list[Any]:
+    return [
         event_id,
         event.chain,
         event.block_number,
@@ -151,13 +164,14 @@ def _event_row(event_id: str, event: StoredEvent, now: Any) -> tuple[Any, ...]:
         orjson.dumps(event.topics).decode(),
         event.data,
         now,
-    )
+    ]
 
 
 async def _save_hashes(conn: BaseDBAsyncClient, sql: _Sql, step: Step) -> None:
     if step.hashes:
         await conn.execute_many(
-            sql.upsert_hash, [(step.chain, number, block_hash) for number, block_hash in step.hashes]
+            sql.upsert_hash,
+            [[step.chain, number, block_hash] for number, block_hash in step.hashes],
         )
     await conn.execute_query(sql.prune_hashes, [step.chain, step.chain, step.keep_hashes - 1])
 

@@ -28,13 +28,20 @@ async def create_progress(chain: str, block_number: int, block_hash: str) -> Cha
     row, _ = await ChainCursor.get_or_create(
         chain=chain, defaults={"block_number": block_number, "block_hash": block_hash}
     )
-    await BlockHash.get_or_create(chain=chain, number=row.block_number, defaults={"hash": row.block_hash})
+    await BlockHash.get_or_create(
+        chain=chain, number=row.block_number, defaults={"hash": row.block_hash}
+    )
     return ChainProgress(row.chain, row.block_number, row.block_hash, row.halted_reason)
 
 
 async def fetch_recent_hashes(chain: str, limit: int) -> list[tuple[int, str]]:
     """Stored (number, hash) pairs, newest first."""
-    rows = await BlockHash.filter(chain=chain).order_by("-number").limit(limit).values_list("number", "hash")
+    rows = (
+        await BlockHash.filter(chain=chain)
+        .order_by("-number")
+        .limit(limit)
+        .values_list("number", "hash")
+    )
     return [(int(number), str(block_hash)) for number, block_hash in rows]
 
 

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from storage.outbox import Step, commit_step, rollback
 from storage.progress import (
+    ChainProgress,
     create_progress,
     fetch_event_blocks_above,
     fetch_progress,
@@ -83,7 +84,7 @@ class ChainWatcher:
         while True:
             try:
                 await self.step()
-            except (RpcTransient, RangeUnsplittable, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, RpcTransient, RangeUnsplittable, OSError) as exc:
                 failures += 1
                 self._unhealthy(str(exc))
                 await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])
@@ -102,7 +103,7 @@ class ChainWatcher:
         self.status.cursor = progress.block_number
         log.info("watching from block %d", progress.block_number, extra={"chain": self.spec.name})
 
-    async def _create_progress(self) -> object:
+    async def _create_progress(self) -> ChainProgress:
         if self.spec.start_block is None:
             latest = await self.adapter.fetch_latest()
             number = max(0, latest.number - self.spec.confirmations)
@@ -119,6 +120,8 @@ class ChainWatcher:
         target = head.number - self.spec.confirmations
         if target <= self.cursor[0]:
             self.behind = False
+            if head.number == self.cursor[0] and head.hash != self.cursor[1]:
+                await self._recover_from_reorg()  # replaced at the same height
             return
         if target - self.cursor[0] > HEAD_WINDOW:
             self.behind = True
@@ -166,8 +169,13 @@ class ChainWatcher:
                 before, end, logs = result.before, result.last, result.logs
         except RpcRangeTooLarge as exc:
             self.planner = self.planner.after_refusal((first, last), exc.suggested)
-            log.info("range %d-%d refused; next width %d", first, last, self.planner.width,
-                     extra={"chain": self.spec.name})
+            log.info(
+                "range %d-%d refused; next width %d",
+                first,
+                last,
+                self.planner.width,
+                extra={"chain": self.spec.name},
+            )
             return
         if before.hash != self.cursor[1]:
             await self._recover_from_reorg()
@@ -198,7 +206,8 @@ class ChainWatcher:
     async def _logs_of(self, chain: Sequence[BlockHeader]) -> list[RawLog]:
         if self.index.empty:
             return []
-        hits = [h for h in chain if self.bloom.may_match(h.logs_bloom)]
+        # A header without a bloom tells nothing: read its logs rather than skip it.
+        hits = [h for h in chain if not h.logs_bloom or self.bloom.may_match(h.logs_bloom)]
         if not hits:
             return []
         logs = await self.adapter.fetch_logs(
@@ -283,8 +292,12 @@ class ChainWatcher:
     async def _halt(self, reason: str) -> None:
         await set_halted(self.spec.name, reason)
         self.status.halted = reason
-        log.error("watcher halted: %s; resume with `blockbell resume %s`", reason, self.spec.name,
-                  extra={"chain": self.spec.name})
+        log.error(
+            "watcher halted: %s; resume with `blockbell resume %s`",
+            reason,
+            self.spec.name,
+            extra={"chain": self.spec.name},
+        )
         raise ChainHalted(f"{self.spec.name}: {reason}")
 
     def _unhealthy(self, error: str) -> None:

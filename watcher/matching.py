@@ -48,7 +48,11 @@ def _event_for(source: SubscriptionSource) -> dict[str, Any] | None:
     for entry in source.abi:
         if entry.get("type") != "event":
             continue
-        if source.selector is None and entry.get("anonymous") and entry.get("name") == source.event_name:
+        if (
+            source.selector is None
+            and entry.get("anonymous")
+            and entry.get("name") == source.event_name
+        ):
             return entry
         if source.selector is not None and event_selector(entry) == source.selector:
             return entry
@@ -95,7 +99,9 @@ class MatchIndex:
                     abis[address][repr(sorted(entry.items()))] = entry
         self._by_key = {key: tuple(rules) for key, rules in by_key.items()}
         self._by_address = {address: tuple(rules) for address, rules in by_address.items()}
-        self._decoders = {address: AbiDecoder(list(entries.values())) for address, entries in abis.items()}
+        self._decoders = {
+            address: AbiDecoder(list(entries.values())) for address, entries in abis.items()
+        }
         self.addresses: tuple[str, ...] = tuple(sorted({a for a, _ in by_key} | set(by_address)))
         self.topic0s: tuple[str, ...] | None = (
             None if by_address else tuple(sorted({t for _, t in by_key}))

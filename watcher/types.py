@@ -77,8 +77,8 @@ class ChainSpec:
     name: str
     family: str
     chain_id: int
-    rpc_urls: tuple[str, ...]
-    ws_url: str | None = None
+    rpc_urls: tuple[str, ...] = field(repr=False)  # may carry provider keys
+    ws_url: str | None = field(default=None, repr=False)
     confirmations: int = 0
     poll_interval_s: float = 2.0
     max_block_range: int = 2000

@@ -62,7 +62,9 @@ async def test_a_stale_writer_cannot_move_the_cursor(db: str) -> None:
     await commit_step(step(10, 11), [], NOW)
 
     with pytest.raises(CursorMoved):
-        await commit_step(step(10, 11), [transfer_match(sub, block_number=11, block_hash=block_hash(11))], NOW)
+        await commit_step(
+            step(10, 11), [transfer_match(sub, block_number=11, block_hash=block_hash(11))], NOW
+        )
     assert await Event.all().count() == 0
 
 
@@ -82,13 +84,18 @@ async def test_rollback_reverts_orphaned_events_and_corrects_sent_ones(db: str) 
         [(11, block_hash(11)), (12, block_hash(12))],
         [(12, block_hash(12)), (11, block_hash(11))],
     )
-    result = await rollback("anvil", (12, block_hash(12)), (10, block_hash(10)),
-                            [block_hash(11), block_hash(12)], NOW)
+    result = await rollback(
+        "anvil", (12, block_hash(12)), (10, block_hash(10)), [block_hash(11), block_hash(12)], NOW
+    )
 
     assert (result.reverted_events, result.cancelled_deliveries, result.corrections) == (2, 1, 1)
     assert set(await Event.all().values_list("status", flat=True)) == {"reverted"}
     statuses = sorted(await Delivery.all().values_list("kind", "status"))
-    assert statuses == [("event", "cancelled"), ("event", "delivered"), ("event.reverted", "pending")]
+    assert statuses == [
+        ("event", "cancelled"),
+        ("event", "delivered"),
+        ("event.reverted", "pending"),
+    ]
     assert await BlockHash.filter(number__gt=10).count() == 0
     cursor = await ChainCursor.get(chain="anvil")
     assert cursor.block_number == 10

@@ -73,8 +73,9 @@ class AnvilNode:
         assert self._session is not None
         self._ids += 1
         body = {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": list(params)}
-        async with self._session.post(self.url, data=orjson.dumps(body),
-                                      headers={"content-type": "application/json"}) as resp:
+        async with self._session.post(
+            self.url, data=orjson.dumps(body), headers={"content-type": "application/json"}
+        ) as resp:
             answer = orjson.loads(await resp.read())
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
@@ -89,7 +90,9 @@ class AnvilNode:
     async def set_automine(self, enabled: bool) -> None:
         await self.rpc("evm_setAutomine", enabled)
 
-    async def reorg(self, depth: int, transactions: list[tuple[dict[str, Any], int]] | None = None) -> None:
+    async def reorg(
+        self, depth: int, transactions: list[tuple[dict[str, Any], int]] | None = None
+    ) -> None:
         """Replace the last `depth` blocks; `transactions` are (tx, block offset) to include."""
         await self.rpc("anvil_reorg", depth, transactions or [])
 

@@ -12,7 +12,9 @@ from eth_utils import function_signature_to_4byte_selector
 
 from tests.support.anvil import DEV_ACCOUNT, AnvilNode
 
-ARTIFACT = json.loads((Path(__file__).resolve().parents[1] / "contracts" / "Token.json").read_text())
+ARTIFACT = json.loads(
+    (Path(__file__).resolve().parents[1] / "contracts" / "Token.json").read_text()
+)
 TOKEN_ABI: list[dict[str, Any]] = ARTIFACT["abi"]
 INITIAL_SUPPLY = 10**30
 
@@ -33,18 +35,30 @@ class Token:
         receipt = await node.receipt(tx_hash)
         return cls(node, str(receipt["contractAddress"]).lower())
 
-    async def transfer(self, to: str, value: int, sender: str = DEV_ACCOUNT) -> str:
+    async def transfer(
+        self, to: str, value: int, sender: str = DEV_ACCOUNT, *, wait: bool = True
+    ) -> str:
+        """Sends a transfer; with `wait`, returns once its block exists (anvil may answer
+        eth_sendTransaction before it has mined the block)."""
         data = calldata("transfer(address,uint256)", ["address", "uint256"], [to, value])
-        return await self.node.send(self.address, data, sender)
+        tx_hash = await self.node.send(self.address, data, sender)
+        if wait:
+            await self.node.receipt(tx_hash)
+        return tx_hash
 
     async def approve(self, spender: str, value: int) -> str:
         data = calldata("approve(address,uint256)", ["address", "uint256"], [spender, value])
         return await self.node.send(self.address, data)
 
-    async def batch_transfer(self, first_to: str, count: int, value: int) -> str:
+    async def batch_transfer(
+        self, first_to: str, count: int, value: int, *, wait: bool = True
+    ) -> str:
         data = calldata(
             "batchTransfer(address,uint256,uint256)",
             ["address", "uint256", "uint256"],
             [first_to, count, value],
         )
-        return await self.node.send(self.address, data)
+        tx_hash = await self.node.send(self.address, data)
+        if wait:
+            await self.node.receipt(tx_hash)
+        return tx_hash

@@ -50,7 +50,9 @@ async def running_watcher(
 ) -> AsyncIterator[Running]:
     status = ChainStatus(spec.name)
     newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
-    async with RpcClient(spec.rpc_urls, chain=spec.name, attempts=attempts, timeout_s=timeout_s) as rpc:
+    async with RpcClient(
+        spec.rpc_urls, chain=spec.name, attempts=attempts, timeout_s=timeout_s
+    ) as rpc:
         if newheads is not None:
             await newheads.start()
         holder: list[Running] = []
@@ -58,7 +60,9 @@ async def running_watcher(
         def committed() -> None:
             holder[0].commits += 1
 
-        watcher = ChainWatcher(spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=committed)
+        watcher = ChainWatcher(
+            spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=committed
+        )
         running = Running(watcher, status, asyncio.create_task(watcher.run()))
         holder.append(running)
         sampler = asyncio.create_task(_sample_cursor(running))
@@ -95,12 +99,27 @@ async def cursor_at_least(chain: str, number: int) -> bool:
 
 
 async def canonical_logs(node: AnvilNode, address: str, to_block: int) -> set[LogKey]:
-    logs = await node.rpc(
-        "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(to_block), "address": address}
-    )
-    return {(log["blockHash"], log["transactionHash"], int(log["logIndex"], 16)) for log in logs}
+    """The node's logs of `address` up to `to_block`, once they agree with its block hashes.
+
+    Right after anvil_reorg, eth_getLogs may still answer with logs of orphaned blocks for a
+    moment; a test's notion of the truth must not be such an answer.
+    """
+    for _ in range(200):
+        logs = await node.rpc(
+            "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(to_block), "address": address}
+        )
+        numbers = {int(log["blockNumber"], 16) for log in logs}
+        hashes = {n: await node.block_hash(n) for n in numbers}
+        if all(hashes[int(log["blockNumber"], 16)] == log["blockHash"] for log in logs):
+            return {
+                (log["blockHash"], log["transactionHash"], int(log["logIndex"], 16)) for log in logs
+            }
+        await asyncio.sleep(0.05)
+    raise AssertionError("the node's logs never agreed with its block hashes")
 
 
 async def stored_logs(status: str = "active") -> set[LogKey]:
-    rows = await Event.filter(status=status).values_list("block_hash", "transaction_hash", "log_index")
+    rows = await Event.filter(status=status).values_list(
+        "block_hash", "transaction_hash", "log_index"
+    )
     return {(str(b), str(t), int(i)) for b, t, i in rows}

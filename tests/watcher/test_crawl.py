@@ -141,4 +141,3 @@ async def _equals(stored: object, expected: set[tuple[str, str, int]]) -> bool:
 
 async def _true(value: bool) -> bool:
     return value
-

@@ -1,0 +1,220 @@
+"""Sends one Standard Webhooks request to a checked address and reports what came back."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
+from yarl import URL
+
+from notifier.errors import DestinationRefused, DestinationUnresolved, NotifierError
+from notifier.policy import Outcome
+
+USER_AGENT = "Blockbell-Webhooks/1"
+CONNECT_TIMEOUT_S = 5.0
+ERROR_EXCERPT_CHARS = 200
+# A receiver may ask for a pause with Retry-After; beyond a day the delivery would look lost.
+MAX_RETRY_AFTER_S = 86_400.0
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class _PinnedTarget:
+    """The URL rewritten to the one address that was checked, plus what TLS and HTTP still need
+    of the original host name."""
+
+    url: URL
+    host_header: str
+    server_hostname: str | None
+
+
+class WebhookChannel:
+    """POSTs signed JSON bodies; an HTTP answer of any kind is an outcome, never an exception."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        allow_private: bool,
+        timeout_s: float = 15.0,
+        max_response_bytes: int = 65536,
+    ) -> None:
+        self._session = session
+        self._allow_private = allow_private
+        self.timeout_s = timeout_s
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)
+        )
+        self._max_response_bytes = max_response_bytes
+
+    async def send(
+        self, url: str, secret: str, message_id: str, body: bytes, timestamp: datetime
+    ) -> Outcome:
+        """Sign and POST `body` within `timeout_s` in all (name resolution included).
+
+        The secret never appears in the outcome.
+        """
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                headers = _signed_headers(secret, message_id, body, timestamp)
+                target = await self._pin(url)
+                headers["Host"] = target.host_header
+                return await self._post(target, headers, body, started)
+        except NotifierError as exc:
+            return Outcome(None, str(exc), None, 0.0)
+        except TimeoutError:
+            return Outcome(None, f"no response within {self.timeout_s:g} s", None, _ms(started))
+        except aiohttp.ClientError as exc:
+            return Outcome(None, _describe(exc), None, _ms(started))
+
+    async def _post(
+        self, target: _PinnedTarget, headers: dict[str, str], body: bytes, started: float
+    ) -> Outcome:
+        async with self._session.post(
+            target.url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=self._timeout,
+            server_hostname=target.server_hostname,
+        ) as response:
+            excerpt = await _read_excerpt(response, self._max_response_bytes)
+            return outcome_of_response(response.status, response.headers, excerpt, _ms(started))
+
+    async def _pin(self, url: str) -> _PinnedTarget:
+        """Resolve the host once, check every address, and aim the request at the first one.
+
+        Connecting to the checked address (not resolving again) closes the window in which a
+        DNS answer could change between the check and the connection.
+        """
+        try:
+            parsed = URL(url)
+            port = parsed.port
+        except ValueError as exc:
+            raise DestinationRefused("the webhook URL is not a valid URL") from exc
+        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+            raise DestinationRefused("only http and https URLs with a host name can receive")
+        addresses = await _resolve(parsed.raw_host, port)
+        if not self._allow_private:
+            for address in addresses:
+                if not is_public_address(address):
+                    raise DestinationRefused(
+                        f"{parsed.raw_host} resolves to {address}, which is not a public address"
+                    )
+        return _PinnedTarget(
+            url=parsed.with_host(str(addresses[0])),
+            host_header=parsed.host_port_subcomponent or parsed.raw_host,
+            server_hostname=parsed.raw_host if parsed.scheme == "https" else None,
+        )
+
+
+async def _resolve(host: str, port: int | None) -> list[IPAddress]:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError) as exc:
+        raise DestinationUnresolved(f"{host} could not be resolved") from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses:
+        raise DestinationUnresolved(f"{host} has no address")
+    return addresses
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """False for loopback, private, link-local, reserved, multicast and unspecified addresses."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def _signed_headers(
+    secret: str, message_id: str, body: bytes, timestamp: datetime
+) -> dict[str, str]:
+    """Standard Webhooks headers; `message_id` stays the same on every retry of a delivery."""
+    try:
+        signer = Webhook(secret)
+    except (ValueError, EmptyWebhookSecretError) as exc:
+        # The message names no part of the secret: errors end up in logs and the database.
+        raise DestinationRefused("the signing secret is not a valid whsec_ secret") from exc
+    # The library reads the timestamp as if it were UTC, whatever its zone.
+    timestamp_utc = timestamp.astimezone(UTC)
+    signature = signer.sign(message_id, timestamp_utc, body.decode())
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(math.floor(timestamp_utc.timestamp())),
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
+async def _read_excerpt(response: aiohttp.ClientResponse, limit_bytes: int) -> bytes:
+    """At most `limit_bytes` of the body; the rest is never read (the connection is dropped)."""
+    received = bytearray()
+    while len(received) < limit_bytes:
+        chunk = await response.content.read(limit_bytes - len(received))
+        if not chunk:
+            break
+        received += chunk
+    return bytes(received)
+
+
+def outcome_of_response(
+    status: int, headers: CIMultiDictProxy[str], excerpt: bytes, latency_ms: float
+) -> Outcome:
+    if 200 <= status < 300:
+        return Outcome(status, None, None, latency_ms)
+    if 300 <= status < 400:
+        location = headers.get("Location", "")
+        error = f"HTTP {status}: redirect to {location!r} not followed; use the final URL"
+        return Outcome(status, error, None, latency_ms)
+    text = excerpt.decode("utf-8", errors="replace").strip()[:ERROR_EXCERPT_CHARS]
+    retry_after_s = parse_retry_after(headers.get("Retry-After"), datetime.now(UTC))
+    error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
+    return Outcome(status, error, retry_after_s, latency_ms)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delay in seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_S)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER_S)
+
+
+def _describe(exc: aiohttp.ClientError) -> str:
+    """A short reason without the URL, which may carry a token in its path or query."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"connection failed: {exc.os_error.strerror or type(exc.os_error).__name__}"
+    return f"request failed: {type(exc).__name__}"
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0

@@ -1,0 +1,331 @@
+"""The notifier's queries over the outbox: claiming due deliveries and recording their attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from storage.db import connection, dialect
+from storage.models import Delivery, DeliveryAttempt, Destination
+
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
+
+DELIVERY_STATUSES = ("pending", "delivered", "dead", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class AbiParam:
+    """One input of an event (or one component of a tuple) as the contract's ABI declares it."""
+
+    name: str
+    type: str
+    indexed: bool = False
+    components: tuple[AbiParam, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DueDestination:
+    id: int
+    kind: str
+    target: str
+    secret: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DueEvent:
+    chain: str
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    log_index: int
+    contract: str
+    event_name: str | None
+    args: dict[str, JsonValue]
+    topics: tuple[str, ...]
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed delivery with everything needed to render and send it without more queries."""
+
+    id: str
+    kind: str
+    attempts: int
+    subscription_id: int
+    destination: DueDestination
+    event: DueEvent
+    abi_inputs: tuple[AbiParam, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One delivery as the CLI lists it."""
+
+    id: str
+    status: str
+    kind: str
+    chain: str
+    event_name: str | None
+    block_number: int
+    transaction_hash: str
+    destination_id: int
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    response_code: int | None
+    sent_at: datetime | None
+    latency_ms: float | None
+    created_at: datetime
+
+
+# The inner SELECT picks the due rows; on PostgreSQL it locks them with SKIP LOCKED so that
+# concurrent notifiers each take different rows, and the lease (claimed_until) lets any of them
+# take over rows whose claimer died before recording an attempt.
+_CLAIM_SQL = """
+UPDATE deliveries SET claimed_until = {lease_end}
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= {now}
+      AND (claimed_until IS NULL OR claimed_until < {now})
+      AND destination_id IN (
+          SELECT id FROM destinations WHERE status = 'active' AND kind IN ({kinds})
+      )
+    ORDER BY next_attempt_at
+    LIMIT {limit}{lock}
+)
+RETURNING id
+"""
+
+_DETAILS_SQL = """
+SELECT dl.id AS id, dl.kind AS kind, dl.attempts AS attempts,
+       dl.subscription_id AS subscription_id,
+       ds.id AS destination_id, ds.kind AS destination_kind, ds.target AS target,
+       ds.secret AS secret,
+       e.chain AS chain, e.block_number AS block_number, e.block_hash AS block_hash,
+       e.transaction_hash AS transaction_hash, e.log_index AS log_index, e.contract AS contract,
+       e.event_name AS event_name, e.args AS args, e.topics AS topics, e.data AS data,
+       c.abi AS abi
+FROM deliveries dl
+JOIN destinations ds ON ds.id = dl.destination_id
+JOIN events e ON e.id = dl.event_id
+JOIN subscriptions s ON s.id = dl.subscription_id
+JOIN contracts c ON c.id = s.contract_id
+WHERE dl.id IN ({ids})
+ORDER BY dl.next_attempt_at
+"""
+
+
+async def claim_due(
+    now: datetime,
+    limit: int,
+    lease_s: float,
+    *,
+    destination_kinds: Sequence[str] = ("webhook",),
+) -> list[DueDelivery]:
+    """Lease up to `limit` pending deliveries that are due at `now` for `lease_s` seconds."""
+    now_utc = now.astimezone(UTC)
+    values: list[Any] = [now_utc + timedelta(seconds=lease_s), now_utc, limit, *destination_kinds]
+    sql = _CLAIM_SQL.format(
+        lease_end=_param(1),
+        now=_param(2),
+        limit=_param(3),
+        kinds=", ".join(_param(4 + i) for i in range(len(destination_kinds))),
+        lock="\n    FOR UPDATE SKIP LOCKED" if dialect().is_postgres else "",
+    )
+    claimed = await connection().execute_query_dict(sql, values)
+    if not claimed:
+        return []
+    ids = [row["id"] for row in claimed]
+    rows = await connection().execute_query_dict(
+        _DETAILS_SQL.format(ids=dialect().placeholders(len(ids))), ids
+    )
+    return [_due_delivery(row) for row in rows]
+
+
+def _param(index: int) -> str:
+    """A numbered placeholder, so a value can appear twice in one statement on both backends."""
+    return f"${index}" if dialect().is_postgres else f"?{index}"
+
+
+def _due_delivery(row: dict[str, Any]) -> DueDelivery:
+    topics = tuple(_json(row["topics"]))
+    event = DueEvent(
+        chain=row["chain"],
+        block_number=int(row["block_number"]),
+        block_hash=row["block_hash"],
+        transaction_hash=row["transaction_hash"],
+        log_index=int(row["log_index"]),
+        contract=row["contract"],
+        event_name=row["event_name"],
+        args=dict(_json(row["args"])),
+        topics=topics,
+        data=row["data"],
+    )
+    destination = DueDestination(
+        id=int(row["destination_id"]),
+        kind=row["destination_kind"],
+        target=row["target"],
+        secret=row["secret"],
+    )
+    return DueDelivery(
+        id=str(row["id"]),
+        kind=row["kind"],
+        attempts=int(row["attempts"]),
+        subscription_id=int(row["subscription_id"]),
+        destination=destination,
+        event=event,
+        abi_inputs=_event_inputs(_json_text(row["abi"]), event.event_name, len(topics)),
+    )
+
+
+def _json(value: Any) -> Any:
+    """JSON columns arrive as text from both drivers (TEXT on SQLite, jsonb as text on asyncpg)."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+@lru_cache(maxsize=512)
+def _event_inputs(abi_json: str, event_name: str | None, topic_count: int) -> tuple[AbiParam, ...]:
+    """The inputs of the ABI event with this name whose indexed inputs account for the topics.
+
+    The count tells apart events that share a name, such as ERC-20 and ERC-721 `Transfer`.
+    """
+    if event_name is None or not abi_json:
+        return ()
+    entries = orjson.loads(abi_json)
+    if not isinstance(entries, list):
+        return ()
+    named = [e for e in entries if isinstance(e, dict) and e.get("name") == event_name]
+    for entry in named:
+        if entry.get("type") != "event":
+            continue
+        inputs = _abi_params(entry.get("inputs", []))
+        topics_used = sum(param.indexed for param in inputs) + (0 if entry.get("anonymous") else 1)
+        if topics_used == topic_count:
+            return inputs
+    return ()
+
+
+def _abi_params(items: list[dict[str, Any]]) -> tuple[AbiParam, ...]:
+    """Unnamed inputs are called arg0, arg1... as the watcher names them when decoding."""
+    return tuple(
+        AbiParam(
+            name=str(item.get("name") or f"arg{index}"),
+            type=str(item.get("type", "")),
+            indexed=bool(item.get("indexed", False)),
+            components=_abi_params(item.get("components", [])),
+        )
+        for index, item in enumerate(items)
+    )
+
+
+async def record_attempt(
+    delivery_id: str,
+    number: int,
+    started_at: datetime,
+    outcome: str,
+    response_code: int | None,
+    error: str | None,
+    latency_ms: float,
+    *,
+    status: str,
+    next_attempt_at: datetime | None,
+    disable_destination_reason: str | None = None,
+) -> None:
+    """Store one attempt and the delivery's new state in one transaction.
+
+    The delivery is only updated while still pending: the watcher may have cancelled it (reorg)
+    or another notifier may have finished it after this one's lease expired.
+    """
+    changes: dict[str, Any] = {
+        "attempts": number,
+        "status": status,
+        "claimed_until": None,
+        "last_error": error,
+        "response_code": response_code,
+    }
+    if next_attempt_at is not None:
+        changes["next_attempt_at"] = next_attempt_at
+    if status == "delivered":
+        changes |= {"sent_at": started_at, "latency_ms": latency_ms}
+    async with in_transaction(connection().connection_name) as db:
+        await DeliveryAttempt.create(
+            using_db=db,
+            delivery_id=delivery_id,
+            number=number,
+            started_at=started_at,
+            outcome=outcome,
+            response_code=response_code,
+            error=error,
+            latency_ms=latency_ms,
+        )
+        await Delivery.filter(id=delivery_id, status="pending").using_db(db).update(**changes)
+        if disable_destination_reason is not None:
+            await _disable_destination(db, delivery_id, disable_destination_reason)
+
+
+async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: str) -> None:
+    """Disable the delivery's destination and cancel everything still pending for it."""
+    destination_ids = (
+        await Delivery.filter(id=delivery_id).using_db(db).values_list("destination_id", flat=True)
+    )
+    await (
+        Destination.filter(id__in=destination_ids)
+        .using_db(db)
+        .update(status="disabled", disabled_reason=reason)
+    )
+    await (
+        Delivery.filter(destination_id__in=destination_ids, status="pending")
+        .exclude(id=delivery_id)
+        .using_db(db)
+        .update(
+            status="cancelled", claimed_until=None, last_error=f"destination disabled: {reason}"
+        )
+    )
+
+
+async def count_by_status() -> dict[str, int]:
+    """How many deliveries are in each status (every known status is present, zero or not)."""
+    rows = await Delivery.annotate(count=Count("id")).group_by("status").values("status", "count")
+    counts = dict.fromkeys(DELIVERY_STATUSES, 0)
+    counts.update({str(row["status"]): int(row["count"]) for row in rows})
+    return counts
+
+
+async def list_deliveries(status: str | None, limit: int) -> list[DeliveryRow]:
+    """The most recent deliveries, optionally only those in one status."""
+    query = Delivery.all() if status is None else Delivery.filter(status=status)
+    rows = (
+        await query.order_by("-created_at")
+        .limit(limit)
+        .values(
+            "id",
+            "status",
+            "kind",
+            "destination_id",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "response_code",
+            "sent_at",
+            "latency_ms",
+            "created_at",
+            chain="event__chain",
+            event_name="event__event_name",
+            block_number="event__block_number",
+            transaction_hash="event__transaction_hash",
+        )
+    )
+    return [DeliveryRow(**{**row, "id": str(row["id"])}) for row in rows]

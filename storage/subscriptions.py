@@ -1,0 +1,185 @@
+"""Subscriptions and their webhook destinations: creating, listing, and what the watcher matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from storage.db import connection, dialect
+from storage.models import ChatIdentity, Contract, Destination, IndexVersion, Subscription, User
+
+CLI_PLATFORM = "cli"
+CLI_EXTERNAL_ID = "local"
+INDEX_NAME = "subscriptions"
+# Watchers on PostgreSQL may LISTEN here to reload at once instead of at their next poll.
+NOTIFY_CHANNEL = "blockbell_subscriptions"
+SUBSCRIPTION_STATUSES = ("active", "paused", "deleted")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedSubscription:
+    subscription_id: int
+    destination_id: int
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    """One subscription as listings show it."""
+
+    id: int
+    user_id: int
+    chain: str
+    address: str
+    event_name: str | None
+    selector: str | None
+    filter_expr: str
+    status: str
+    destination_id: int
+    destination_kind: str
+    destination_target: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSubscription:
+    """What the watcher's matcher needs of one active subscription; selector None = by name
+    (anonymous events) or, with event_name None too, every event of the contract."""
+
+    subscription_id: int
+    destination_id: int
+    address: str
+    selector: str | None
+    event_name: str | None
+    filter_expr: str
+    abi: list[dict[str, Any]]
+
+
+async def ensure_cli_user() -> int:
+    """The id of the local developer's user (platform "cli"), created on first use."""
+    existing = await _cli_user_id()
+    if existing is not None:
+        return existing
+    try:
+        async with in_transaction(connection().connection_name) as db:
+            user = await User.create(using_db=db)
+            await ChatIdentity.create(
+                user=user, platform=CLI_PLATFORM, external_id=CLI_EXTERNAL_ID, using_db=db
+            )
+            return int(user.id)
+    except IntegrityError:
+        # Another process created it between our read and our insert: theirs wins.
+        return await ensure_cli_user()
+
+
+async def _cli_user_id() -> int | None:
+    rows = await ChatIdentity.filter(platform=CLI_PLATFORM, external_id=CLI_EXTERNAL_ID).values(
+        "user_id"
+    )
+    return int(rows[0]["user_id"]) if rows else None
+
+
+async def create_webhook_subscription(
+    *,
+    user_id: int,
+    chain: str,
+    address: str,
+    abi: list[dict[str, Any]],
+    standard: str | None,
+    event_name: str | None,
+    selector: str | None,
+    filter_expr: str,
+    url: str,
+    secret: str,
+) -> CreatedSubscription:
+    """Contract, webhook destination and subscription in one transaction that also tells
+    watchers to reload their index."""
+    async with in_transaction(connection().connection_name) as db:
+        contract = await Contract.create(
+            chain=chain, address=address.lower(), abi=abi, standard=standard, using_db=db
+        )
+        destination = await Destination.create(
+            user_id=user_id, kind="webhook", target=url, secret=secret, using_db=db
+        )
+        subscription = await Subscription.create(
+            user_id=user_id,
+            contract=contract,
+            destination=destination,
+            chain=chain,
+            event_name=event_name,
+            selector=selector,
+            filter_expr=filter_expr,
+            using_db=db,
+        )
+        await _bump_index_version(db)
+    return CreatedSubscription(int(subscription.id), int(destination.id), secret)
+
+
+async def list_subscriptions(user_id: int | None = None) -> list[SubscriptionRow]:
+    """Every subscription (or one user's), oldest first."""
+    query = Subscription.all() if user_id is None else Subscription.filter(user_id=user_id)
+    rows = await query.order_by("id").values(
+        "id",
+        "user_id",
+        "chain",
+        "event_name",
+        "selector",
+        "filter_expr",
+        "status",
+        "destination_id",
+        "created_at",
+        address="contract__address",
+        destination_kind="destination__kind",
+        destination_target="destination__target",
+    )
+    return [SubscriptionRow(**row) for row in rows]
+
+
+async def fetch_active_subscriptions(chain: str) -> list[ActiveSubscription]:
+    """The subscriptions of one chain that should produce deliveries right now."""
+    rows = (
+        await Subscription.filter(chain=chain, status="active", destination__status="active")
+        .order_by("id")
+        .values(
+            "destination_id",
+            "selector",
+            "event_name",
+            "filter_expr",
+            subscription_id="id",
+            address="contract__address",
+            abi="contract__abi",
+        )
+    )
+    return [ActiveSubscription(**row) for row in rows]
+
+
+async def fetch_index_version() -> int:
+    """The subscriptions counter; it changes whenever the set of subscriptions does."""
+    row = await IndexVersion.get_or_none(name=INDEX_NAME)
+    return 0 if row is None else int(row.version)
+
+
+async def set_subscription_status(subscription_id: int, status: str) -> bool:
+    """Pause, resume or delete a subscription; False when there is no such subscription."""
+    if status not in SUBSCRIPTION_STATUSES:
+        raise ValueError(f"subscription status must be one of {SUBSCRIPTION_STATUSES}: {status!r}")
+    async with in_transaction(connection().connection_name) as db:
+        changed = await Subscription.filter(id=subscription_id).using_db(db).update(status=status)
+        if changed:
+            await _bump_index_version(db)
+    return bool(changed)
+
+
+async def _bump_index_version(db: BaseDBAsyncClient) -> None:
+    # One statement, so concurrent writers never lose an increment (SQLite >= 3.24, PostgreSQL).
+    await db.execute_query(
+        f"INSERT INTO index_versions (name, version) VALUES ('{INDEX_NAME}', 1) "
+        "ON CONFLICT (name) DO UPDATE SET version = index_versions.version + 1"
+    )
+    if dialect().is_postgres:
+        await db.execute_query(f"NOTIFY {NOTIFY_CHANNEL}")

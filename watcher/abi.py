@@ -1,0 +1,647 @@
+"""Event ABIs: validating what people paste (addresses, ABI JSON, signatures) and decoding logs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from eth_abi.abi import decode as eth_abi_decode
+from eth_abi.exceptions import ABITypeError, ParseError
+from eth_abi.grammar import parse as parse_eth_abi_type
+from eth_abi.registry import registry as eth_abi_registry
+from eth_hash.auto import keccak
+
+from watcher.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+MAX_TUPLE_DEPTH = 16
+_ALIASES = {
+    "uint": "uint256",
+    "int": "int256",
+    "fixed": "fixed128x18",
+    "ufixed": "ufixed128x18",
+    "byte": "bytes1",
+}
+_ADDRESS_RE = re.compile(r"0x([0-9a-fA-F]{40})")
+_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_ELEMENTARY_RE = re.compile(r"([a-z]+)([0-9]+(?:x[0-9]+)?)?((?:\[[0-9]*\])*)")
+_ARRAYS_RE = re.compile(r"(?:\[[0-9]*\])*")
+_SIG_TOKEN_RE = re.compile(r"\s*(?:([A-Za-z_$][A-Za-z0-9_$]*)|(\[[0-9]*\])|([(),;]))")
+_ZERO_12 = bytes(12)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- addresses -----------------------------------------------------------------------------
+
+
+def parse_address(text: str) -> str:
+    """The lower-case 0x form of an address; mixed case must be a valid EIP-55 checksum."""
+    candidate = text.strip() if isinstance(text, str) else ""
+    found = _ADDRESS_RE.fullmatch(candidate)
+    if found is None:
+        raise InvalidInput(
+            "address.invalid",
+            f"{_shown(text)!r} is not an address: expected 0x followed by 40 hex digits",
+            value=_shown(text),
+            expected="0x followed by 40 hex digits",
+        )
+    digits = found.group(1)
+    lower = digits.lower()
+    if digits not in (lower, digits.upper()) and _checksummed(lower) != digits:
+        raise InvalidInput(
+            "address.bad_checksum",
+            f"{candidate!r} has a wrong EIP-55 checksum: check it for a typo, or write it"
+            " in lower case",
+            value=candidate,
+        )
+    return "0x" + lower
+
+
+def _checksummed(lower_hex: str) -> str:
+    digest = keccak(lower_hex.encode("ascii")).hex()
+    return "".join(
+        c.upper() if h in "89abcdef" else c for c, h in zip(lower_hex, digest, strict=False)
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def checksum_address(address: str) -> str:
+    """The EIP-55 mixed-case form of an address given in any accepted form."""
+    return "0x" + _checksummed(parse_address(address)[2:])
+
+
+# --- types and ABI entries -----------------------------------------------------------------
+
+
+class _EntryProblem(Exception):
+    """One field of an ABI entry is wrong; turned into InvalidInput with the entry's place."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        super().__init__(field)
+        self.field, self.value, self.expected = field, _shown(value), expected
+
+
+def _is_valid_type(canonical: str) -> bool:
+    try:
+        parse_eth_abi_type(canonical).validate()
+    except (ParseError, ABITypeError, ValueError):
+        return False
+    return bool(eth_abi_registry.has_encoder(canonical))
+
+
+def _canonical_elementary(type_str: str) -> str | None:
+    """`type_str` with uint/int aliases expanded, or None when it is not a Solidity type."""
+    found = _ELEMENTARY_RE.fullmatch(type_str) if len(type_str) <= 200 else None
+    if found is None:
+        return None
+    base, sub, arrays = found.groups()
+    canonical = (base + sub if sub else _ALIASES.get(base, base)) + arrays
+    return canonical if _is_valid_type(canonical) else None
+
+
+def _type_string(item: dict[str, Any]) -> str:
+    """The canonical type of a normalized input: tuples as "(uint256,address)[]"."""
+    type_: str = item["type"]
+    if not type_.startswith("tuple"):
+        return type_
+    return "(" + ",".join(_type_string(c) for c in item["components"]) + ")" + type_[5:]
+
+
+def _normalize_type(raw: dict[str, Any], depth: int) -> dict[str, Any]:
+    type_ = raw.get("type")
+    if not isinstance(type_, str):
+        raise _EntryProblem("type", type_, "a Solidity type such as uint256")
+    if not type_.startswith("tuple"):
+        canonical = _canonical_elementary(type_)
+        if canonical is None:
+            raise _EntryProblem("type", type_, "a Solidity type such as uint256")
+        return {"type": canonical}
+    components = raw.get("components")
+    if not isinstance(components, list) or not components:
+        raise _EntryProblem("components", components, "a non-empty list for a tuple type")
+    if depth >= MAX_TUPLE_DEPTH or not _ARRAYS_RE.fullmatch(type_[5:]):
+        raise _EntryProblem("type", type_, f"a tuple type nested at most {MAX_TUPLE_DEPTH} deep")
+    item = {"type": type_, "components": _normalize_inputs(components, depth + 1, top=False)}
+    if not _is_valid_type(_type_string(item)):
+        raise _EntryProblem("type", type_, "array sizes of at least 1, such as tuple[2]")
+    return item
+
+
+def _normalize_inputs(raw_inputs: list[Any], depth: int, top: bool) -> list[dict[str, Any]]:
+    inputs: list[dict[str, Any]] = []
+    for index, raw in enumerate(raw_inputs):
+        if not isinstance(raw, dict):
+            raise _EntryProblem("inputs", raw, "an object with name, type and indexed")
+        name = raw.get("name") or f"arg{index}"
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+            raise _EntryProblem("name", name, "an identifier such as value")
+        if any(other["name"] == name for other in inputs):
+            raise _EntryProblem("name", name, "argument names used only once")
+        item = {"name": name, **_normalize_type(raw, depth)}
+        if top:
+            item["indexed"] = raw.get("indexed", False)
+            if not isinstance(item["indexed"], bool):
+                raise _EntryProblem("indexed", item["indexed"], "true or false")
+        inputs.append(item)
+    return inputs
+
+
+def _normalize_event(entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise _EntryProblem("entry", entry, "an object")
+    name, anonymous, inputs = (
+        entry.get("name"),
+        entry.get("anonymous", False),
+        entry.get("inputs", []),
+    )
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise _EntryProblem("name", name, "an identifier such as Transfer")
+    if not isinstance(anonymous, bool):
+        raise _EntryProblem("anonymous", anonymous, "true or false")
+    if not isinstance(inputs, list):
+        raise _EntryProblem("inputs", inputs, "a list of arguments")
+    normalized = _normalize_inputs(inputs, 0, top=True)
+    indexed_limit = 4 if anonymous else 3
+    if sum(item["indexed"] for item in normalized) > indexed_limit:
+        raise _EntryProblem("inputs", inputs, f"at most {indexed_limit} indexed arguments")
+    return {"type": "event", "name": name, "anonymous": anonymous, "inputs": normalized}
+
+
+def normalize_event(entry: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    """A validated copy of an event entry: canonical types, every input named (arg0...)."""
+    try:
+        return _normalize_event(entry)
+    except _EntryProblem as problem:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        raise InvalidInput(
+            "abi.bad_entry",
+            f"ABI entry {index} ({_shown(name)}): {problem.field} {problem.value!r} is not valid:"
+            f" expected {problem.expected}",
+            index=index,
+            event=_shown(name),
+            field=problem.field,
+            value=problem.value,
+            expected=problem.expected,
+        ) from None
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def parse_abi_json(text: str | bytes) -> list[dict[str, Any]]:
+    """The normalized event entries of a JSON ABI or of a Hardhat/Foundry artifact."""
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(
+            "abi.invalid_json", f"the ABI is not valid JSON: {exc}", error=str(exc)
+        ) from None
+    if isinstance(document, dict) and "abi" in document:
+        document = document["abi"]
+    if not isinstance(document, list):
+        raise InvalidInput(
+            "abi.not_a_list",
+            f"the ABI is {_json_kind(document)}: expected a JSON list, or an artifact with an"
+            " abi key",
+            found=_json_kind(document),
+        )
+    events = []
+    for index, entry in enumerate(document):
+        is_event = isinstance(entry, dict) and entry.get("type") == "event"
+        if is_event or not isinstance(entry, dict):
+            events.append(normalize_event(entry, index))  # raises for a non-object entry
+    if not events:
+        raise InvalidInput("abi.no_events", "the ABI has no events: nothing could be watched")
+    return events
+
+
+# --- signatures ----------------------------------------------------------------------------
+
+_Token = tuple[str, str, int]
+"""(kind, text, position): kind is "name", "array", one of "(),;", or "end"."""
+
+
+def _signature_tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    while True:
+        found = _SIG_TOKEN_RE.match(text, position)
+        if found is None:
+            rest = len(text) - len(text[position:].lstrip())
+            if rest == len(text):
+                tokens.append(("end", "", len(text)))
+                return tokens
+            tokens.append(("bad", text[rest], rest))
+            return tokens
+        name, array, punctuation = found.groups()
+        kind = "name" if name else "array" if array else punctuation
+        tokens.append((kind, name or array or punctuation, found.start(found.lastindex or 0)))
+        position = found.end()
+
+
+class _SignatureParser:
+    """Recursive descent over one signature; tuple nesting is bounded, so is the recursion."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _signature_tokens(text)
+        self.at = 0
+
+    def peek(self, ahead: int = 0) -> _Token:
+        return self.tokens[min(self.at + ahead, len(self.tokens) - 1)]
+
+    def error(self, expected: str, token: _Token | None = None) -> InvalidInput:
+        kind, text, position = token or self.peek()
+        found = "the end" if kind == "end" else _shown(text)
+        return InvalidInput(
+            "signature.invalid",
+            f"event signature {_shown(self.text)!r}, character {position + 1}: expected {expected},"
+            f" found {found!r}",
+            text=_shown(self.text),
+            position=position + 1,
+            expected=expected,
+            found=found,
+        )
+
+    def accept(self, kind: str, text: str | None = None) -> bool:
+        token_kind, token_text, _ = self.peek()
+        if token_kind != kind or (text is not None and token_text != text):
+            return False
+        self.at += 1
+        return True
+
+    def take(self, kind: str, expected: str) -> str:
+        token = self.peek()
+        if not self.accept(kind):
+            raise self.error(expected, token)
+        return token[1]
+
+    def event(self) -> dict[str, Any]:
+        if self.peek()[:2] == ("name", "event") and self.peek(1)[0] == "name":
+            self.at += 1
+        name = self.take("name", "an event name")
+        self.take("(", "'('")
+        inputs = self.arguments(0, top=True)
+        anonymous = self.accept("name", "anonymous")
+        self.accept(";")
+        self.take("end", "the end of the signature")
+        return {"type": "event", "name": name, "anonymous": anonymous, "inputs": inputs}
+
+    def arguments(self, depth: int, top: bool) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        if self.accept(")"):
+            return items
+        while True:
+            items.append(self.argument(items, depth, top))
+            if self.accept(")"):
+                return items
+            self.take(",", "',' or ')'")
+
+    def argument(self, before: list[dict[str, Any]], depth: int, top: bool) -> dict[str, Any]:
+        type_part = self.type_(depth)
+        indexed = self.accept("name", "indexed") if top else None
+        token = self.peek()
+        name = self.take("name", "") if token[0] == "name" else f"arg{len(before)}"
+        if any(item["name"] == name for item in before):
+            raise self.error("a name not used before", token)
+        item = {"name": name, "type": type_part["type"]}
+        if indexed is not None:
+            item["indexed"] = indexed
+        if "components" in type_part:
+            item["components"] = type_part["components"]
+        return item
+
+    def type_(self, depth: int) -> dict[str, Any]:
+        if self.peek()[:2] == ("name", "tuple") and self.peek(1)[0] == "(":
+            self.at += 1
+        start = self.peek()
+        if self.accept("("):
+            if depth >= MAX_TUPLE_DEPTH:
+                raise self.error(f"tuples nested at most {MAX_TUPLE_DEPTH} deep", start)
+            components = self.arguments(depth + 1, top=False)
+            if not components:
+                raise self.error("a tuple with at least one component", start)
+            item = {"type": "tuple" + self.arrays(), "components": components}
+            if not _is_valid_type(_type_string(item)):
+                raise self.error("array sizes of at least 1", start)
+            return item
+        type_text = self.take("name", "a type") + self.arrays()
+        canonical = _canonical_elementary(type_text)
+        if canonical is None:
+            raise self.error("a Solidity type such as uint256", ("name", type_text, start[2]))
+        return {"type": canonical}
+
+    def arrays(self) -> str:
+        suffix = ""
+        while self.peek()[0] == "array":
+            suffix += self.take("array", "")
+        return suffix
+
+
+def parse_event_signature(text: str) -> dict[str, Any]:
+    """An event entry from "Transfer(address indexed from, address indexed to, uint256 value)"."""
+    return _SignatureParser(text if isinstance(text, str) else "").event()
+
+
+def event_signature(event: dict[str, Any]) -> str:
+    """The canonical signature, e.g. "Transfer(address,address,uint256)"."""
+    normalized = normalize_event(event)
+    return f"{normalized['name']}({','.join(_type_string(i) for i in normalized['inputs'])})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _selector_of(signature: str) -> str:
+    return "0x" + keccak(signature.encode("ascii")).hex()
+
+
+def event_selector(event: dict[str, Any]) -> str:
+    """topic0 of the event's logs: "0x" + keccak256 of its canonical signature."""
+    return _selector_of(event_signature(event))
+
+
+def _events_of(abi: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        normalize_event(entry, index)
+        for index, entry in enumerate(abi)
+        if isinstance(entry, dict) and entry.get("type") == "event"
+    ]
+
+
+def find_event(abi: list[dict[str, Any]], name_or_signature: str) -> dict[str, Any]:
+    """The one event of `abi` named so ("Transfer") or with that signature."""
+    wanted = name_or_signature.strip()
+    events = _events_of(abi)
+    if "(" in wanted:
+        signature = event_signature(parse_event_signature(wanted))
+        found = [e for e in events if event_signature(e) == signature]
+    else:
+        found = [e for e in events if e["name"] == wanted]
+    unique = [e for i, e in enumerate(found) if e not in found[:i]]
+    if not unique:
+        available = sorted({e["name"] for e in events})
+        raise InvalidInput(
+            "abi.unknown_event",
+            f"the ABI has no event {_shown(wanted)!r}: it has {', '.join(available) or 'none'}",
+            name=_shown(wanted),
+            available=available,
+        )
+    if len(unique) > 1:
+        candidates = [event_signature(e) for e in unique]
+        raise InvalidInput(
+            "abi.ambiguous_event",
+            f"the ABI has several events named {wanted!r}: give one of {', '.join(candidates)}",
+            name=wanted,
+            candidates=candidates,
+        )
+    return unique[0]
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+_Decode = Callable[[Any], Any]
+_UINT_RE = re.compile(r"(u?)int([0-9]+)")
+_BYTES_N_RE = re.compile(r"bytes([0-9]+)")
+
+
+class _NoFit(ValueError):
+    """The log does not have the shape of the event being tried."""
+
+
+def _decode_address(word: bytes) -> str:
+    if word[:12] != _ZERO_12:
+        raise _NoFit("address padding")
+    return "0x" + word[12:].hex()
+
+
+def _decode_bool(word: bytes) -> bool:
+    value = int.from_bytes(word, "big")
+    if value > 1:
+        raise _NoFit("bool")
+    return value == 1
+
+
+def _hex_value(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _integer_decoder(signed: bool, bits: int) -> Callable[[bytes], int]:
+    if bits == 256 and not signed:
+        return int.from_bytes  # big-endian by default since Python 3.11
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+
+    def decode(word: bytes) -> int:
+        value = int.from_bytes(word, "big", signed=signed)
+        if not low <= value < high:
+            raise _NoFit("integer padding")
+        return value
+
+    return decode
+
+
+def _bytes_decoder(size: int) -> Callable[[bytes], str]:
+    padding = bytes(32 - size)
+
+    def decode(word: bytes) -> str:
+        if word[size:] != padding:
+            raise _NoFit("bytes padding")
+        return "0x" + word[:size].hex()
+
+    return decode
+
+
+def _word_decoder(type_: str) -> _Decode:
+    """How one 32-byte word holding a static elementary value becomes a Python value."""
+    if type_ in ("address", "bool"):
+        return _decode_address if type_ == "address" else _decode_bool
+    if found := _UINT_RE.fullmatch(type_):
+        return _integer_decoder(found.group(1) == "", int(found.group(2)))
+    if found := _BYTES_N_RE.fullmatch(type_):
+        return _bytes_decoder(int(found.group(1)))
+    if type_ == "function":
+        return _bytes_decoder(24)
+    return lambda word: eth_abi_decode([type_], word)[0]  # fixed-point: rare, left to eth_abi
+
+
+def _topic_word(topic: str) -> bytes:
+    word = bytes.fromhex(topic[2:])
+    if len(word) != 32 or topic[:2] != "0x":
+        raise _NoFit(topic)
+    return word
+
+
+def _decode_address_topic(topic: str) -> str:
+    # The hot case (ERC-20/721 from and to) in one step rather than word, then address.
+    word = bytes.fromhex(topic[2:])
+    if len(word) != 32 or word[:12] != _ZERO_12 or topic[:2] != "0x":
+        raise _NoFit(topic)
+    return "0x" + word[12:].hex()
+
+
+def _topic_decoder(type_: str) -> Callable[[str], Any]:
+    """How one topic (0x + 64 hex digits) holding an indexed argument becomes a value."""
+    if type_ == "address":
+        return _decode_address_topic
+    if not _is_static_elementary(type_):
+        # Indexed strings, bytes, arrays and tuples are only their keccak256 hash in the topic.
+        return lambda topic: "0x" + _topic_word(topic).hex()
+    decode = _word_decoder(type_)
+    return lambda topic: decode(_topic_word(topic))
+
+
+def _is_static_elementary(type_: str) -> bool:
+    return not (type_.startswith("tuple") or type_.endswith("]") or type_ in ("string", "bytes"))
+
+
+def _list_of(convert: _Decode) -> _Decode:
+    return lambda values: [convert(v) for v in values]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(item: dict[str, Any]) -> _Decode:
+    """How eth_abi's value for one input becomes ours (strings are decoded as bytes)."""
+    type_: str = item["type"]
+    base = type_.split("[", 1)[0]
+    convert: _Decode
+    if base == "tuple":
+        names = [c["name"] for c in item["components"]]
+        parts = [_converter(c) for c in item["components"]]
+        convert = lambda values: {n: p(v) for n, p, v in zip(names, parts, values, strict=True)}  # noqa: E731
+    elif base == "address":
+        convert = str.lower
+    elif base == "string":
+        convert = lambda value: value.decode("utf-8", "replace")  # noqa: E731
+    elif base.startswith("bytes") or base == "function":
+        convert = _hex_value
+    else:
+        convert = _identity
+    for _ in range(type_.count("[")):
+        convert = _list_of(convert)
+    return convert
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to decode one event, worked out once per ABI."""
+
+    name: str
+    topic_count: int
+    data_size: int | None
+    """Exact data length in bytes when every data argument is one word; else None (eth_abi)."""
+    data_types: tuple[str, ...]
+    steps: tuple[tuple[str, int, int, _Decode], ...]
+    """(name, topic index or -1 for data, byte offset or eth_abi value index, decode)."""
+
+    def decode(self, topics: tuple[str, ...], raw: bytes) -> dict[str, Any] | None:
+        """The arguments, or None when the log does not have this event's shape."""
+        words = self.data_size is not None
+        try:
+            payload: Any = raw if words else eth_abi_decode(self.data_types, raw)
+            if words and len(raw) != self.data_size:
+                return None
+            args = {}
+            for name, topic_index, position, decode in self.steps:
+                if topic_index >= 0:
+                    args[name] = decode(topics[topic_index])
+                elif words:
+                    args[name] = decode(payload[position : position + 32])
+                else:
+                    args[name] = decode(payload[position])
+            return args
+        # eth_abi raises many unrelated error types for data that does not fit; a log that
+        # does not fit must never stop the crawl.
+        except Exception:
+            return None
+
+
+def _plan(event: dict[str, Any]) -> _Plan:
+    data_inputs = [item for item in event["inputs"] if not item["indexed"]]
+    words = all(_is_static_elementary(item["type"]) for item in data_inputs)
+    # Strings share the encoding of bytes; decoding them as bytes lets invalid UTF-8 through.
+    data_types = tuple(re.sub(r"\bstring\b", "bytes", _type_string(i)) for i in data_inputs)
+    steps: list[tuple[str, int, int, _Decode]] = []
+    topic_index, position = 0 if event["anonymous"] else 1, 0
+    for item in event["inputs"]:
+        if not item["indexed"]:
+            decode = _word_decoder(item["type"]) if words else _converter(item)
+            steps.append((item["name"], -1, 32 * position if words else position, decode))
+            position += 1
+            continue
+        steps.append((item["name"], topic_index, 0, _topic_decoder(item["type"])))
+        topic_index += 1
+    data_size = 32 * position if words else None
+    return _Plan(event["name"], topic_index, data_size, data_types, tuple(steps))
+
+
+class AbiDecoder:
+    """Decodes the logs of the events of one ABI: plans are made once, then reused per log."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        by_selector: dict[str, list[_Plan]] = {}
+        anonymous: list[_Plan] = []
+        for index, entry in enumerate(abi):
+            if not isinstance(entry, dict) or entry.get("type") != "event":
+                continue
+            try:
+                event = normalize_event(entry, index)
+            except InvalidInput as exc:
+                log.warning("event skipped by the decoder: %s", exc)
+                continue
+            if event["anonymous"]:
+                anonymous.append(_plan(event))
+            else:
+                by_selector.setdefault(event_selector(event), []).append(_plan(event))
+        self._by_selector = {selector: tuple(plans) for selector, plans in by_selector.items()}
+        self._anonymous = tuple(anonymous)
+
+    def decode(self, topics: tuple[str, ...], data: str) -> tuple[str | None, dict[str, Any]]:
+        """(event name, arguments), or (None, {}) when no event of the ABI fits the log."""
+        try:
+            raw = bytes.fromhex(data[2:])
+        except (ValueError, TypeError):
+            return None, {}
+        # fromhex skips whitespace; the length check rejects it.
+        if data[:2] != "0x" or 2 * len(raw) + 2 != len(data):
+            return None, {}
+        count = len(topics)
+        for plan in self._by_selector.get(topics[0], ()) if count else ():
+            if plan.topic_count == count and (args := plan.decode(topics, raw)) is not None:
+                return plan.name, args
+        for plan in self._anonymous:
+            if plan.topic_count == count and (args := plan.decode(topics, raw)) is not None:
+                return plan.name, args
+        return None, {}
+
+
+def storable_args(args: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy: integers of any size (and fixed-point values) become decimal strings."""
+    return {key: _storable(value) for key, value in args.items()}
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return storable_args(value)
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value

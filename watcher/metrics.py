@@ -1,0 +1,35 @@
+"""Prometheus metrics of the watcher, registered once in the default registry."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RPC_CALLS = Counter(
+    "blockbell_rpc_calls",
+    "JSON-RPC calls sent to chain nodes; each member of a batch counts once.",
+    ["chain", "method"],
+)
+RPC_ERRORS = Counter(
+    "blockbell_rpc_errors",
+    "Failed JSON-RPC requests by kind (timeout, network, http_5xx, rate_limited, malformed, "
+    "rpc_error, null_result, range, fatal).",
+    ["chain", "kind"],
+)
+RPC_REQUEST_SECONDS = Histogram(
+    "blockbell_rpc_request_seconds",
+    "Latency of one HTTP request to a chain node; a batch is labelled method=batch.",
+    ["chain", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+WATCHER_BLOCKS = Counter(
+    "blockbell_watcher_blocks", "Blocks fully processed by the watcher.", ["chain"]
+)
+WATCHER_MATCHES = Counter(
+    "blockbell_watcher_matches", "Events that matched at least one subscription.", ["chain"]
+)
+WATCHER_REORGS = Counter(
+    "blockbell_watcher_reorgs", "Reorganizations rolled back by the watcher.", ["chain"]
+)
+WATCHER_LAG = Gauge(
+    "blockbell_watcher_lag_blocks", "Blocks between the node's head and the cursor.", ["chain"]
+)
