@@ -5,32 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import ipaddress
 import logging
 import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, NoReturn, TypeVar
-from urllib.parse import urlsplit
+from dataclasses import replace
+from typing import Any, NoReturn
 
-import aiohttp
 import orjson
-from tortoise.migrations.executor import MigrationExecutor
 
-from app.logs import redact, setup_logging
-from app.settings import (
-    Settings,
-    SettingsError,
-    describe_database_url,
-    describe_url,
-    load_settings,
-)
-from notifier.channels.webhook import is_public_address
-from storage.db import close_database, connection, open_database, tortoise_config
+from app.doctor import run_checks
+from app.logs import setup_logging
+from app.settings import SettingsError, describe_database_url, describe_url, load_settings
+from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validate_subscription
+from storage.db import close_database, open_database, pending_migrations
 from storage.deliveries import DELIVERY_STATUSES, DeliveryRow, count_by_status, list_deliveries
 from storage.progress import fetch_progress, set_halted
 from storage.subscriptions import (
@@ -40,54 +30,11 @@ from storage.subscriptions import (
     ensure_cli_user,
     list_subscriptions,
 )
-from watcher.abi import (
-    event_selector,
-    find_event,
-    parse_abi_json,
-    parse_address,
-    parse_event_signature,
-)
-from watcher.errors import InvalidInput
-from watcher.filters import parse_filter
 from watcher.standards import STANDARDS
 
 log = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-RPC_TIMEOUT_S = 5.0
-T = TypeVar("T")
-
-
-class CommandError(Exception):
-    """What went wrong, in one line that also says what to do; ends the command."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-@dataclass(frozen=True, slots=True)
-class NewSubscription:
-    """A validated `blockbell subscribe` request."""
-
-    chain: str
-    address: str
-    abi: list[dict[str, Any]]
-    standard: str | None
-    event_name: str | None
-    selector: str | None
-    filter_expr: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of `blockbell doctor`: ok, failed, or (ok None) just for information."""
-
-    ok: bool | None
-    subject: str
-    detail: str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,7 +159,7 @@ def migrate_command(args: argparse.Namespace) -> int:
 
 async def _migrate(database_url: str) -> list[str]:
     async with _database(database_url, migrate=False):
-        pending = await _pending_migrations(database_url)
+        pending = await pending_migrations()
     async with _database(database_url, migrate=True):
         return pending
 
@@ -229,11 +176,6 @@ async def _database(database_url: str, *, migrate: bool = True) -> AsyncIterator
         yield
     finally:
         await close_database()
-
-
-async def _pending_migrations(database_url: str) -> list[str]:
-    executor = MigrationExecutor(connection(), tortoise_config(database_url)["apps"])
-    return [f"{step.migration.app_label}.{step.migration.name}" for step in await executor.plan()]
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -271,90 +213,6 @@ def subscribe_command(args: argparse.Namespace) -> int:
         print(f"Webhook secret: {created.secret}")
         print("Deliveries are signed with it (Standard Webhooks); it is not shown again.")
     return 0
-
-
-def validate_subscription(args: argparse.Namespace, settings: Settings) -> NewSubscription:
-    """Every option of `blockbell subscribe` checked, or a CommandError naming the bad one."""
-    if args.chain not in settings.chains:
-        known = ", ".join(settings.chains) or "none"
-        raise CommandError(
-            f"--chain: no chain {args.chain!r} in {settings.config_path} (configured: {known});"
-            f" add a [chains.{args.chain}] table or pick a configured chain"
-        )
-    address = _checked("--address", parse_address, args.address)
-    abi = _chosen_abi(args)
-    event = None if args.event.strip() == "*" else _checked("--event", find_event, abi, args.event)
-    return NewSubscription(
-        chain=args.chain,
-        address=address,
-        abi=abi,
-        standard=args.standard,
-        event_name=None if event is None else str(event["name"]),
-        selector=None if event is None or event.get("anonymous") else event_selector(event),
-        filter_expr=_filter_expression(args.filter, event),
-        url=_webhook_url(args.webhook, settings.webhook_allow_private),
-    )
-
-
-def _checked(option: str, parse: Callable[..., T], *values: Any) -> T:
-    try:
-        return parse(*values)
-    except InvalidInput as exc:
-        raise CommandError(f"{option}: {exc}") from exc
-
-
-def _chosen_abi(args: argparse.Namespace) -> list[dict[str, Any]]:
-    if args.standard:
-        return list(STANDARDS[args.standard])
-    if args.abi:
-        try:
-            text = Path(args.abi).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not a text file"
-            raise CommandError(f"--abi: cannot read {args.abi}: {reason}") from exc
-        return _checked("--abi", parse_abi_json, text)
-    if args.event.strip() == "*":
-        raise CommandError("--event '*' needs the contract's events: add --abi FILE or --standard")
-    if "(" not in args.event:
-        raise CommandError(
-            f"--event: without --abi or --standard give the full signature, such as"
-            f" 'Transfer(address indexed from, address indexed to, uint256 value)',"
-            f" not just {args.event.strip()!r}"
-        )
-    return [_checked("--event", parse_event_signature, args.event)]
-
-
-def _filter_expression(filters: list[str], event: dict[str, Any] | None) -> str:
-    if not filters:
-        return ""
-    if event is None:
-        raise CommandError("--filter needs one event: give --event NAME instead of '*'")
-    # Each expression keeps its own meaning when joined: "a or b" and "c" is (a or b) and (c).
-    joined = filters[0] if len(filters) == 1 else " and ".join(f"({text})" for text in filters)
-    return _checked("--filter", parse_filter, joined, event).source
-
-
-def _webhook_url(url: str, allow_private: bool) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CommandError(
-            "--webhook: expected an http(s) URL with a host, such as https://example.com/hooks"
-        )
-    if not allow_private and _is_private_host(parts.hostname):
-        raise CommandError(
-            f"--webhook: {parts.hostname} is a private or loopback address, which the notifier"
-            " refuses; use a public URL or set BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true"
-        )
-    return url.strip()
-
-
-def _is_private_host(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return not is_public_address(ipaddress.ip_address(host))
-    except ValueError:
-        return False  # a name: the notifier resolves it and checks every address it gets
 
 
 async def _save_subscription(
@@ -475,70 +333,3 @@ def doctor_command(args: argparse.Namespace) -> int:
     failed = sum(check.ok is False for check in checks)
     print("All checks passed." if not failed else f"{failed} check(s) failed.")
     return EXIT_FAILED if failed else 0
-
-
-async def run_checks(settings: Settings) -> list[Check]:
-    """The database, every RPC URL of every chain, and which bot tokens are set."""
-    checks = [await _check_database(settings.database_url)]
-    timeout = aiohttp.ClientTimeout(total=RPC_TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        checks += await asyncio.gather(
-            *(
-                _check_rpc(session, name, url, chain.chain_id, settings.secret_values())
-                for name, chain in settings.chains.items()
-                for url in chain.rpc_urls
-            )
-        )
-    if not settings.chains:
-        checks.append(Check(None, "chains", f"none configured in {settings.config_path}"))
-    return checks + _token_checks(settings)
-
-
-async def _check_database(database_url: str) -> Check:
-    subject = f"database {describe_database_url(database_url)}"
-    try:
-        async with _database(database_url, migrate=False):
-            pending = await _pending_migrations(database_url)
-    except CommandError as exc:
-        return Check(False, subject, str(exc))
-    if pending:
-        return Check(
-            False, subject, f"{len(pending)} migration(s) not applied: run `blockbell migrate`"
-        )
-    return Check(True, subject, "reachable, schema up to date")
-
-
-async def _check_rpc(
-    session: aiohttp.ClientSession, chain: str, url: str, expected: int, hidden: Sequence[str]
-) -> Check:
-    subject = f"chains.{chain} {describe_url(url)}"
-    request = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
-    try:
-        async with session.post(url, json=request) as response:
-            response.raise_for_status()
-            answer = await response.json(content_type=None)
-        chain_id = int(answer["result"], 16)
-    except TimeoutError:
-        return Check(False, subject, f"no answer within {RPC_TIMEOUT_S:.0f} s")
-    except aiohttp.ClientError as exc:
-        return Check(False, subject, f"unreachable: {redact(str(exc), hidden)}")
-    except (ValueError, KeyError, TypeError):
-        return Check(False, subject, "answered, but not like an EVM JSON-RPC node")
-    if chain_id != expected:
-        return Check(
-            False,
-            subject,
-            f"chain id is {chain_id}, the settings say {expected}: fix chain_id or the URL",
-        )
-    return Check(True, subject, f"reachable, chain id {chain_id}")
-
-
-def _token_checks(settings: Settings) -> list[Check]:
-    tokens = {
-        "TELEGRAM_BOT_TOKEN": (settings.telegram_bot_token, "the Telegram bot stays off"),
-        "DISCORD_BOT_TOKEN": (settings.discord_bot_token, "the Discord bot stays off"),
-    }
-    return [
-        Check(None, name, "set" if value is not None else f"not set: {consequence}")
-        for name, (value, consequence) in tokens.items()
-    ]

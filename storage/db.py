@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -46,6 +47,14 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite URL (sqlite://relative/path or sqlite:///absolute/path)."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 def connection_name(database_url: str) -> str:
     """Named after the backend: Tortoise caches compiled statements per connection name, so one
     process that opens SQLite and later PostgreSQL (as the test suite does) must not reuse one."""
@@ -56,24 +65,39 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     name = connection_name(database_url)
     return {
         "connections": {name: normalize_database_url(database_url)},
-        "apps": {
-            "models": {
-                "models": [MODELS_MODULE],
-                "default_connection": name,
-                "migrations": MIGRATIONS_MODULE,
-            }
-        },
+        "apps": _apps_config(name),
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
+def _apps_config(name: str) -> dict[str, Any]:
+    return {
+        "models": {
+            "models": [MODELS_MODULE],
+            "default_connection": name,
+            "migrations": MIGRATIONS_MODULE,
+        }
+    }
+
+
 async def open_database(database_url: str, *, apply_migrations: bool = True) -> None:
-    """Connect (creating the SQLite file if needed) and bring the schema up to date."""
+    """Connect (creating the SQLite file and its folder if needed) and bring the schema up to
+    date."""
+    sqlite_path = sqlite_file(database_url)
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     config = tortoise_config(database_url)
     await Tortoise.init(config=config)
     if apply_migrations:
         await MigrationExecutor(connection(), config["apps"]).migrate()
+
+
+async def pending_migrations() -> list[str]:
+    """Names ("app.migration") of the migrations the open database has not applied yet."""
+    client = connection()
+    executor = MigrationExecutor(client, _apps_config(client.connection_name))
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in await executor.plan()]
 
 
 async def close_database() -> None:

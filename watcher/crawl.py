@@ -32,7 +32,7 @@ from watcher.matching import MatchIndex
 from watcher.newheads import NewHeadsListener
 from watcher.planning import RangePlanner, RangeUnsplittable
 from watcher.reorg import find_fork_point, orphaned_hashes
-from watcher.rpc import RpcRangeTooLarge, RpcTransient
+from watcher.rpc_errors import RpcError, RpcRangeTooLarge, RpcTransient
 from watcher.status import ChainStatus
 from watcher.types import BlockHeader, ChainSpec, RawLog
 
@@ -84,7 +84,8 @@ class ChainWatcher:
         while True:
             try:
                 await self.step()
-            except (TimeoutError, RpcTransient, RangeUnsplittable, OSError) as exc:
+            # A fatal answer is retried too: one bad node or URL must not stop the chain.
+            except (TimeoutError, RpcError, RangeUnsplittable, OSError) as exc:
                 failures += 1
                 self._unhealthy(str(exc))
                 await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])
@@ -125,7 +126,9 @@ class ChainWatcher:
             return
         if target - self.cursor[0] > HEAD_WINDOW:
             self.behind = True
-            await self._catch_up(target)
+            # Ranges stop short of the newest blocks: a node whose log index lags answers []
+            # there, and only the per-block bloom check below can tell that from "no events".
+            await self._catch_up(min(target, head.number - HEAD_WINDOW))
         else:
             self.behind = False
             await self._follow(head, target)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.rpc import RpcClient, RpcTransient
+from watcher.rpc import RpcClient
+from watcher.rpc_errors import RpcTransient
 from watcher.types import BlockHeader, RawLog
 
 # Providers cap JSON-RPC batches (some at 100 calls); longer header lists go in several batches.

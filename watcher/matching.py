@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from watcher.abi import AbiDecoder, event_selector
+from watcher.abi import event_selector
+from watcher.decoding import AbiDecoder
 from watcher.errors import InvalidInput
 from watcher.filters import Filter, parse_filter
 from watcher.types import ChainEvent, Match, RawLog

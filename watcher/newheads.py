@@ -12,7 +12,8 @@ import aiohttp
 import orjson
 
 from watcher.evm import parse_header
-from watcher.rpc import BACKOFF_FIRST_S, RpcTransient, describe_failure, redact_url
+from watcher.rpc import BACKOFF_FIRST_S, describe_failure
+from watcher.rpc_errors import RpcTransient, redact_url
 from watcher.types import BlockHeader
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-
 GROW_AFTER_SUCCESSES = 8
 
 

@@ -201,7 +201,7 @@ class RpcProxy:
     async def _answer_all(self, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
         head = int(await self._upstream_result("eth_blockNumber", []), 16)
         behind = self.faults.behind.fires(self.faults.rng)
-        view = View(head, head - self.faults.behind_blocks if behind else head)
+        view = View(head, max(0, head - self.faults.behind_blocks) if behind else head)
         return list(await asyncio.gather(*(self._answer(member, view) for member in members)))
 
     async def _answer(self, member: dict[str, Any], view: View) -> dict[str, Any]:

@@ -100,8 +100,10 @@ class AnvilNode:
         block = await self.rpc("eth_getBlockByNumber", hex(number), False)
         return str(block["hash"])
 
-    async def send(self, to: str | None, data: str, sender: str = DEV_ACCOUNT) -> str:
-        tx: dict[str, Any] = {"from": sender, "data": data, "gas": hex(30_000_000)}
+    async def send(
+        self, to: str | None, data: str, sender: str = DEV_ACCOUNT, *, gas: int = 30_000_000
+    ) -> str:
+        tx: dict[str, Any] = {"from": sender, "data": data, "gas": hex(gas)}
         if to:
             tx["to"] = to
         return str(await self.rpc("eth_sendTransaction", tx))

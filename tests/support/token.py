@@ -51,14 +51,14 @@ class Token:
         return await self.node.send(self.address, data)
 
     async def batch_transfer(
-        self, first_to: str, count: int, value: int, *, wait: bool = True
+        self, first_to: str, count: int, value: int, *, wait: bool = True, gas: int = 30_000_000
     ) -> str:
         data = calldata(
             "batchTransfer(address,uint256,uint256)",
             ["address", "uint256", "uint256"],
             [first_to, count, value],
         )
-        tx_hash = await self.node.send(self.address, data)
+        tx_hash = await self.node.send(self.address, data, gas=gas)
         if wait:
             await self.node.receipt(tx_hash)
         return tx_hash

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from tests.support.anvil import DEV_ACCOUNT, AnvilNode
 from tests.support.token import ARTIFACT, INITIAL_SUPPLY, TOKEN_ABI, Token
 from watcher.abi import (
-    AbiDecoder,
     checksum_address,
     event_selector,
     event_signature,
@@ -25,8 +24,8 @@ from watcher.abi import (
     parse_abi_json,
     parse_address,
     parse_event_signature,
-    storable_args,
 )
+from watcher.decoding import AbiDecoder, storable_args
 from watcher.errors import InvalidInput
 from watcher.standards import STANDARDS
 

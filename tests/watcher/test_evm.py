@@ -14,7 +14,8 @@ from tests.fakes.rpc_proxy import RpcProxy
 from tests.support.anvil import DEV_ACCOUNT, AnvilNode
 from tests.support.token import Token
 from watcher.evm import EvmAdapter, RangeResult, parse_header, parse_logs, verify_range
-from watcher.rpc import RpcClient, RpcRangeTooLarge, RpcTransient
+from watcher.rpc import RpcClient
+from watcher.rpc_errors import RpcRangeTooLarge, RpcTransient
 from watcher.types import BlockHeader, RawLog
 
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()

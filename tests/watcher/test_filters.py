@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.token import TOKEN_ABI
-from watcher.abi import AbiDecoder, event_selector, find_event, parse_event_signature
+from watcher.abi import event_selector, find_event, parse_event_signature
+from watcher.decoding import AbiDecoder
 from watcher.errors import InvalidInput
 from watcher.filters import MAX_DEPTH, MAX_LENGTH, parse_filter
 

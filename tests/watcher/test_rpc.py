@@ -13,8 +13,8 @@ from prometheus_client import REGISTRY
 from tests.fakes.rpc_proxy import RpcProxy
 from tests.support.anvil import AnvilNode, free_port
 from tests.support.token import Token
-from watcher.rpc import (
-    RpcClient,
+from watcher.rpc import RpcClient
+from watcher.rpc_errors import (
     RpcFatal,
     RpcRangeTooLarge,
     RpcTransient,
