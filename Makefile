@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# `npm install` rather than `npm ci`: the lock file holds only this platform's anvil binary
+# package, which `npm ci` refuses as out of sync.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
 deps: $(STAMP) $(NODE_STAMP)
