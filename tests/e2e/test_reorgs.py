@@ -75,7 +75,8 @@ async def test_a_reorg_during_a_stream_is_recorded_and_corrected(
         running.watcher.on_commit = notifier.wake
         for value in range(1, depth + 6):
             await token.transfer(RECIPIENT, value)
-        await asyncio.sleep(0.3)
+        seen = await anvil.block_number() - confirmations
+        await wait_until(lambda: cursor_at_least("anvil", seen))
         await anvil.reorg(depth, [(replacement_transfer(token, 777), 0)])
         for value in range(100, 105):
             await token.transfer(RECIPIENT, value)
