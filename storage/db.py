@@ -40,10 +40,17 @@ class Dialect:
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the spellings people use for PostgreSQL URLs and give the one Tortoise knows."""
+    """Accept the spellings people use for PostgreSQL URLs and give the one Tortoise knows.
+
+    SQLite runs in WAL mode with synchronous=NORMAL unless the URL says otherwise: a crash of
+    the process loses nothing committed, and a power cut can only lose whole transactions,
+    which the outbox simply does again.
+    """
     for prefix in ("postgresql+asyncpg://", "postgresql://", "asyncpg://"):
         if url.startswith(prefix):
             return "postgres://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and "synchronous=" not in url:
+        return url + ("&" if "?" in url else "?") + "synchronous=NORMAL"
     return url
 
 

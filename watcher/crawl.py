@@ -31,6 +31,7 @@ from watcher.evm import EvmAdapter
 from watcher.matching import MatchIndex
 from watcher.newheads import NewHeadsListener
 from watcher.planning import RangePlanner, RangeUnsplittable
+from watcher.readahead import RangeReader
 from watcher.reorg import find_fork_point, orphaned_hashes
 from watcher.rpc_errors import RpcError, RpcRangeTooLarge, RpcTransient
 from watcher.status import ChainStatus
@@ -76,11 +77,18 @@ class ChainWatcher:
         self.index_version = -1
         self.cursor: tuple[int, str] = (0, "")
         self.behind = True
+        self.ranges = RangeReader(adapter)
 
     async def run(self) -> None:
         """Crawl until cancelled; transient failures are retried with backoff."""
-        failures = 0
         await self.start()
+        try:
+            await self._crawl()
+        finally:
+            self.ranges.discard()
+
+    async def _crawl(self) -> None:
+        failures = 0
         while True:
             try:
                 await self.step()
@@ -162,14 +170,7 @@ class ChainWatcher:
     async def _catch_up(self, target: int) -> None:
         first, last = self.planner.next_range(self.cursor[0] + 1, target)
         try:
-            if self.index.empty:
-                before, end = await self.adapter.fetch_headers([first - 1, last])
-                logs: list[RawLog] = []
-            else:
-                result = await self.adapter.fetch_range(
-                    first, last, self.index.addresses, self.index.topic0s
-                )
-                before, end, logs = result.before, result.last, result.logs
+            read = await self.ranges.read(first, last, self.index)
         except RpcRangeTooLarge as exc:
             self.planner = self.planner.after_refusal((first, last), exc.suggested)
             log.info(
@@ -180,11 +181,13 @@ class ChainWatcher:
                 extra={"chain": self.spec.name},
             )
             return
-        if before.hash != self.cursor[1]:
+        if read.before.hash != self.cursor[1]:
             await self._recover_from_reorg()
             return
         self.planner = self.planner.after_success()
-        await self._commit((last, end.hash), logs, [(last, end.hash)])
+        if last < target:
+            self.ranges.read_ahead(*self.planner.next_range(last + 1, target), self.index)
+        await self._commit((last, read.last.hash), read.logs, [(last, read.last.hash)])
 
     async def _follow(self, head: BlockHeader, target: int) -> None:
         chain = await self._headers_up_to(head, target)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 _Decode = Callable[[Any], Any]
 _UINT_RE = re.compile(r"(u?)int([0-9]+)")
 _BYTES_N_RE = re.compile(r"bytes([0-9]+)")
+_ADDRESS_TOPIC_PREFIX = "0x" + "0" * 24
 _ZERO_12 = bytes(12)
 
 
@@ -89,11 +90,14 @@ def _topic_word(topic: str) -> bytes:
 
 
 def _decode_address_topic(topic: str) -> str:
-    # The hot case (ERC-20/721 from and to) in one step rather than word, then address.
-    word = bytes.fromhex(topic[2:])
-    if len(word) != 32 or word[:12] != _ZERO_12 or topic[:2] != "0x":
+    # The hot case (ERC-20/721 from and to): string slicing, with fromhex only to prove the
+    # 40 address digits are hex.
+    if len(topic) != 66 or not topic.startswith(_ADDRESS_TOPIC_PREFIX):
         raise _NoFit(topic)
-    return "0x" + word[12:].hex()
+    digits = topic[26:]
+    if len(bytes.fromhex(digits)) != 20:  # fromhex skips spaces: count the bytes
+        raise _NoFit(topic)
+    return "0x" + digits.lower()
 
 
 def _topic_decoder(type_: str) -> Callable[[str], Any]:
@@ -236,7 +240,16 @@ class AbiDecoder:
 
 def storable_args(args: dict[str, Any]) -> dict[str, Any]:
     """A JSON-safe copy: integers of any size (and fixed-point values) become decimal strings."""
-    return {key: _storable(value) for key, value in args.items()}
+    stored: dict[str, Any] = {}
+    for key, value in args.items():
+        kind = type(value)  # exact types first: this runs once per stored event
+        if kind is str or kind is bool:
+            stored[key] = value
+        elif kind is int:
+            stored[key] = str(value)
+        else:
+            stored[key] = _storable(value)
+    return stored
 
 
 def _storable(value: Any) -> Any:

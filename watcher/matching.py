@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from watcher.abi import event_selector
-from watcher.decoding import AbiDecoder
+from watcher.decoding import AbiDecoder, storable_args
 from watcher.errors import InvalidInput
 from watcher.filters import Filter, parse_filter
 from watcher.types import ChainEvent, Match, RawLog
@@ -142,7 +142,7 @@ class MatchIndex:
             emitter=raw.address,
             selector=raw.topics[0] if raw.topics else None,
             name=name,
-            args=args,
+            args=storable_args(args),
             topics=raw.topics,
             data=raw.data,
         )

@@ -33,8 +33,9 @@ class RawLog:
 
 @dataclass(frozen=True, slots=True)
 class ChainEvent:
-    """A decoded (or, when no ABI fits, raw) event ready to be matched and stored.
+    """A decoded (or, when no ABI fits, raw) event that matched, ready to be stored.
 
+    `args` is JSON-safe (integers as decimal strings, addresses lower-case, bytes 0x-hex).
     `name` is None and `args` empty when the log could not be decoded; the raw topics and
     data are always kept so nothing is dropped silently.
     """

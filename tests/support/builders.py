@@ -56,7 +56,7 @@ def transfer_match(
         emitter="0x" + "aa" * 20,
         selector=TRANSFER_TOPIC,
         name="Transfer",
-        args={"from": "0x" + "11" * 20, "to": "0x" + "22" * 20, "value": value},
+        args={"from": "0x" + "11" * 20, "to": "0x" + "22" * 20, "value": str(value)},
         topics=(TRANSFER_TOPIC,),
         data="0x",
     )

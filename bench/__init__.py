@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of Blockbell against baselines run in the same process."""

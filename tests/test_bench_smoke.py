@@ -1,0 +1,40 @@
+"""The benchmark commands run end to end in a tiny configuration; their timings are not judged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench import catchup, head_latency
+
+
+def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    catchup.main(["--txs", "2", "--logs-per-tx", "1000", "--gap-blocks", "9", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    assert "Catch-up over 2,000 Transfer logs in 20 blocks" in out
+    for path in ("web3.py get_logs", "raw eth_getLogs", "blockbell sqlite", "blockbell postgres"):
+        assert re.search(rf"^\| {path} +\| [\d,]+ ", out, re.MULTILINE), path
+    for backend in ("sqlite", "postgres"):
+        assert re.search(rf"^\| {backend} .*\| 2,000 = 2,000: met +\|$", out, re.MULTILINE)
+
+
+def test_head_latency_benchmark_delivers_each_block_exactly_once_in_both_modes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    head_latency.main(["--blocks", "20", "--warmup", "2", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    for backend in ("sqlite", "postgres"):
+        for mode in ("ws", "poll"):
+            row = re.search(rf"^\| {backend} +\| {mode} +\| 20 +\|.*$", out, re.MULTILINE)
+            assert row is not None, (backend, mode)
+            assert "| yes (22 webhooks)" in row.group(0)
+
+
+def test_benchmark_options_reject_an_unknown_database() -> None:
+    with pytest.raises(SystemExit):
+        catchup.parse_options(["--backends", "mysql"])
