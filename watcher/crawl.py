@@ -43,6 +43,9 @@ HEAD_WINDOW = 32
 """Up to this many confirmed blocks behind, follow block by block (headers, parent links,
 blooms); further behind, catch up over eth_getLogs ranges."""
 
+NEWHEADS_SILENCE_S = 15.0
+"""With a connected newHeads socket, poll over HTTP only after this long without a head."""
+
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
@@ -160,7 +163,12 @@ class ChainWatcher:
     async def _next_head(self) -> BlockHeader:
         if not self.behind:
             if self.newheads is not None:
-                pushed = await self.newheads.wait(self.spec.poll_interval_s)
+                # While the socket is up, heads come pushed; a poll then only guards against
+                # a connection that stays open but has gone silent.
+                wait_s = self.spec.poll_interval_s
+                if self.newheads.connected:
+                    wait_s = max(wait_s, NEWHEADS_SILENCE_S)
+                pushed = await self.newheads.wait(wait_s)
                 if pushed is not None:
                     return pushed
             else:
