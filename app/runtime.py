@@ -18,6 +18,7 @@ from watcher.crawl import ChainHalted, ChainWatcher
 from watcher.evm import EvmAdapter
 from watcher.newheads import NewHeadsListener
 from watcher.rpc import RpcClient
+from watcher.rpc_errors import RpcError
 from watcher.status import ChainStatus
 from watcher.types import ChainSpec
 
@@ -82,6 +83,15 @@ async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
             return
         except asyncio.CancelledError:
             raise
+        except (RpcError, OSError) as exc:
+            status.healthy, status.error = False, str(exc)
+            log.warning(
+                "chain node unreachable: %s; retrying in %.0f s",
+                exc,
+                RESTART_DELAY_S,
+                extra={"chain": spec.name},
+            )
+            await asyncio.sleep(RESTART_DELAY_S)
         except Exception:
             status.healthy = False
             log.exception(

@@ -7,7 +7,9 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from eth_utils import to_checksum_address
 
 from storage.db import close_database, open_database
@@ -128,3 +130,35 @@ async def test_killing_the_service_repeatedly_loses_and_repeats_nothing(
     received = Counter(request.headers["webhook-id"] for request in receiver.requests)
     assert set(received) == {f"msg_{d.id}" for d in deliveries}
     assert all(request.signature_valid for request in receiver.requests)
+
+
+async def test_an_unreachable_node_degrades_health_without_stopping_the_service(
+    tmp_path: Path,
+) -> None:
+    config = write_chain_config(tmp_path / "blockbell.toml", "http://127.0.0.1:9", None)
+    env = service_env(f"sqlite://{tmp_path / 'blockbell.sqlite3'}", config)
+    service = ServiceProcess(env, tmp_path / "service.log")
+    await service.start()
+    try:
+        health = await _health_when_reported(env["BLOCKBELL_HTTP_ADDR"])
+    finally:
+        assert await service.stop() == 0, service.log()
+    assert health["status"] == "degraded"
+    assert health["chains"]["anvil"]["healthy"] is False
+    assert "127.0.0.1:9" in health["chains"]["anvil"]["error"]
+    assert "Traceback" not in service.log()
+
+
+async def _health_when_reported(addr: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://{addr}/health") as response:
+                    health: dict[str, Any] = await response.json()
+                    if health["chains"]["anvil"]["error"]:
+                        assert response.status == 503
+                        return health
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the service never reported the unreachable node")
