@@ -11,14 +11,14 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any, NoReturn
 
 import orjson
 
 from app.doctor import run_checks
+from app.listings import print_deliveries, print_subscriptions
 from app.logs import setup_logging
-from app.settings import SettingsError, describe_database_url, describe_url, load_settings
+from app.settings import SettingsError, describe_database_url, load_settings
 from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validate_subscription
 from storage.db import close_database, open_database, pending_migrations
 from storage.deliveries import DELIVERY_STATUSES, DeliveryRow, count_by_status, list_deliveries
@@ -239,69 +239,19 @@ async def _save_subscription(
 
 def subscriptions_command(args: argparse.Namespace) -> int:
     rows = asyncio.run(_fetch_subscriptions(load_settings().database_url))
-    if args.json:
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
-    elif not rows:
-        print("No subscriptions yet: create one with `blockbell subscribe`.")
-    else:
-        _print_table(
-            ("ID", "STATUS", "CHAIN", "CONTRACT", "EVENT", "FILTER", "DESTINATION"),
-            [
-                (
-                    r.id,
-                    r.status,
-                    r.chain,
-                    r.address,
-                    r.event_name or "*",
-                    r.filter_expr or "-",
-                    f"{r.destination_kind} {r.destination_target}",
-                )
-                for r in rows
-            ],
-        )
+    print_subscriptions(rows, as_json=args.json)
     return 0
 
 
 async def _fetch_subscriptions(database_url: str) -> list[SubscriptionRow]:
     async with _database(database_url):
-        rows = await list_subscriptions()
-    # Webhook URLs can hold tokens (Discord's, Slack's): only scheme and host are shown.
-    return [
-        replace(row, destination_target=describe_url(row.destination_target))
-        if row.destination_kind == "webhook"
-        else row
-        for row in rows
-    ]
+        return await list_subscriptions()
 
 
 def deliveries_command(args: argparse.Namespace) -> int:
     url = load_settings().database_url
     counts, rows = asyncio.run(_fetch_deliveries(url, args.status, args.limit))
-    if args.json:
-        listing = {"counts": counts, "deliveries": rows}
-        print(orjson.dumps(listing, option=orjson.OPT_INDENT_2).decode())
-        return 0
-    print("  ".join(f"{status}: {count}" for status, count in counts.items()))
-    if not rows:
-        print("No deliveries" + (f" with status {args.status}." if args.status else " yet."))
-        return 0
-    _print_table(
-        ("ID", "STATUS", "CHAIN", "BLOCK", "EVENT", "DEST", "TRIES", "CODE", "LAST ERROR"),
-        [
-            (
-                r.id[:8],
-                r.status,
-                r.chain,
-                r.block_number,
-                r.event_name or "?",
-                r.destination_id,
-                r.attempts,
-                r.response_code or "-",
-                (r.last_error or "-")[:60],
-            )
-            for r in rows
-        ],
-    )
+    print_deliveries(counts, rows, status=args.status, as_json=args.json)
     return 0
 
 
@@ -310,15 +260,6 @@ async def _fetch_deliveries(
 ) -> tuple[dict[str, int], list[DeliveryRow]]:
     async with _database(database_url):
         return await count_by_status(), await list_deliveries(status, limit)
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[str(value) for value in row] for row in [headers, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for row in cells:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
 
 
 # --- doctor --------------------------------------------------------------------------------

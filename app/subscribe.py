@@ -17,10 +17,10 @@ from watcher.abi import (
     find_event,
     parse_abi_json,
     parse_address,
-    parse_event_signature,
 )
 from watcher.errors import InvalidInput
 from watcher.filters import parse_filter
+from watcher.signatures import parse_event_signature
 from watcher.standards import STANDARDS
 
 EXIT_BAD_INPUT = 2

@@ -1,4 +1,4 @@
-"""Event ABIs: validating what people paste (addresses, ABI JSON, signatures), finding events."""
+"""Event ABIs: validating what people paste (addresses, ABI JSON), signatures, finding events."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ _ADDRESS_RE = re.compile(r"0x([0-9a-fA-F]{40})")
 _NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _ELEMENTARY_RE = re.compile(r"([a-z]+)([0-9]+(?:x[0-9]+)?)?((?:\[[0-9]*\])*)")
 _ARRAYS_RE = re.compile(r"(?:\[[0-9]*\])*")
-_SIG_TOKEN_RE = re.compile(r"\s*(?:([A-Za-z_$][A-Za-z0-9_$]*)|(\[[0-9]*\])|([(),;]))")
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """`value` as text for a message, cut to 80 characters."""
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -44,8 +44,8 @@ def parse_address(text: str) -> str:
     if found is None:
         raise InvalidInput(
             "address.invalid",
-            f"{_shown(text)!r} is not an address: expected 0x followed by 40 hex digits",
-            value=_shown(text),
+            f"{shown(text)!r} is not an address: expected 0x followed by 40 hex digits",
+            value=shown(text),
             expected="0x followed by 40 hex digits",
         )
     digits = found.group(1)
@@ -81,10 +81,11 @@ class _EntryProblem(Exception):
 
     def __init__(self, field: str, value: Any, expected: str) -> None:
         super().__init__(field)
-        self.field, self.value, self.expected = field, _shown(value), expected
+        self.field, self.value, self.expected = field, shown(value), expected
 
 
-def _is_valid_type(canonical: str) -> bool:
+def is_valid_type(canonical: str) -> bool:
+    """Whether eth-abi can encode the canonical type `canonical`."""
     try:
         parse_eth_abi_type(canonical).validate()
     except (ParseError, ABITypeError, ValueError):
@@ -92,14 +93,14 @@ def _is_valid_type(canonical: str) -> bool:
     return bool(eth_abi_registry.has_encoder(canonical))
 
 
-def _canonical_elementary(type_str: str) -> str | None:
+def canonical_elementary(type_str: str) -> str | None:
     """`type_str` with uint/int aliases expanded, or None when it is not a Solidity type."""
     found = _ELEMENTARY_RE.fullmatch(type_str) if len(type_str) <= 200 else None
     if found is None:
         return None
     base, sub, arrays = found.groups()
     canonical = (base + sub if sub else _ALIASES.get(base, base)) + arrays
-    return canonical if _is_valid_type(canonical) else None
+    return canonical if is_valid_type(canonical) else None
 
 
 def canonical_type(item: dict[str, Any]) -> str:
@@ -115,7 +116,7 @@ def _normalize_type(raw: dict[str, Any], depth: int) -> dict[str, Any]:
     if not isinstance(type_, str):
         raise _EntryProblem("type", type_, "a Solidity type such as uint256")
     if not type_.startswith("tuple"):
-        canonical = _canonical_elementary(type_)
+        canonical = canonical_elementary(type_)
         if canonical is None:
             raise _EntryProblem("type", type_, "a Solidity type such as uint256")
         return {"type": canonical}
@@ -125,7 +126,7 @@ def _normalize_type(raw: dict[str, Any], depth: int) -> dict[str, Any]:
     if depth >= MAX_TUPLE_DEPTH or not _ARRAYS_RE.fullmatch(type_[5:]):
         raise _EntryProblem("type", type_, f"a tuple type nested at most {MAX_TUPLE_DEPTH} deep")
     item = {"type": type_, "components": _normalize_inputs(components, depth + 1, top=False)}
-    if not _is_valid_type(canonical_type(item)):
+    if not is_valid_type(canonical_type(item)):
         raise _EntryProblem("type", type_, "array sizes of at least 1, such as tuple[2]")
     return item
 
@@ -178,10 +179,10 @@ def normalize_event(entry: dict[str, Any], index: int = 0) -> dict[str, Any]:
         name = entry.get("name") if isinstance(entry, dict) else None
         raise InvalidInput(
             "abi.bad_entry",
-            f"ABI entry {index} ({_shown(name)}): {problem.field} {problem.value!r} is not valid:"
+            f"ABI entry {index} ({shown(name)}): {problem.field} {problem.value!r} is not valid:"
             f" expected {problem.expected}",
             index=index,
-            event=_shown(name),
+            event=shown(name),
             field=problem.field,
             value=problem.value,
             expected=problem.expected,
@@ -220,132 +221,7 @@ def parse_abi_json(text: str | bytes) -> list[dict[str, Any]]:
     return events
 
 
-# --- signatures ----------------------------------------------------------------------------
-
-_Token = tuple[str, str, int]
-"""(kind, text, position): kind is "name", "array", one of "(),;", or "end"."""
-
-
-def _signature_tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position = 0
-    while True:
-        found = _SIG_TOKEN_RE.match(text, position)
-        if found is None:
-            rest = len(text) - len(text[position:].lstrip())
-            if rest == len(text):
-                tokens.append(("end", "", len(text)))
-                return tokens
-            tokens.append(("bad", text[rest], rest))
-            return tokens
-        name, array, punctuation = found.groups()
-        kind = "name" if name else "array" if array else punctuation
-        tokens.append((kind, name or array or punctuation, found.start(found.lastindex or 0)))
-        position = found.end()
-
-
-class _SignatureParser:
-    """Recursive descent over one signature; tuple nesting is bounded, so is the recursion."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _signature_tokens(text)
-        self.at = 0
-
-    def peek(self, ahead: int = 0) -> _Token:
-        return self.tokens[min(self.at + ahead, len(self.tokens) - 1)]
-
-    def error(self, expected: str, token: _Token | None = None) -> InvalidInput:
-        kind, text, position = token or self.peek()
-        found = "the end" if kind == "end" else _shown(text)
-        return InvalidInput(
-            "signature.invalid",
-            f"event signature {_shown(self.text)!r}, character {position + 1}: expected {expected},"
-            f" found {found!r}",
-            text=_shown(self.text),
-            position=position + 1,
-            expected=expected,
-            found=found,
-        )
-
-    def accept(self, kind: str, text: str | None = None) -> bool:
-        token_kind, token_text, _ = self.peek()
-        if token_kind != kind or (text is not None and token_text != text):
-            return False
-        self.at += 1
-        return True
-
-    def take(self, kind: str, expected: str) -> str:
-        token = self.peek()
-        if not self.accept(kind):
-            raise self.error(expected, token)
-        return token[1]
-
-    def event(self) -> dict[str, Any]:
-        if self.peek()[:2] == ("name", "event") and self.peek(1)[0] == "name":
-            self.at += 1
-        name = self.take("name", "an event name")
-        self.take("(", "'('")
-        inputs = self.arguments(0, top=True)
-        anonymous = self.accept("name", "anonymous")
-        self.accept(";")
-        self.take("end", "the end of the signature")
-        return {"type": "event", "name": name, "anonymous": anonymous, "inputs": inputs}
-
-    def arguments(self, depth: int, top: bool) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        if self.accept(")"):
-            return items
-        while True:
-            items.append(self.argument(items, depth, top))
-            if self.accept(")"):
-                return items
-            self.take(",", "',' or ')'")
-
-    def argument(self, before: list[dict[str, Any]], depth: int, top: bool) -> dict[str, Any]:
-        type_part = self.type_(depth)
-        indexed = self.accept("name", "indexed") if top else None
-        token = self.peek()
-        name = self.take("name", "") if token[0] == "name" else f"arg{len(before)}"
-        if any(item["name"] == name for item in before):
-            raise self.error("a name not used before", token)
-        item = {"name": name, "type": type_part["type"]}
-        if indexed is not None:
-            item["indexed"] = indexed
-        if "components" in type_part:
-            item["components"] = type_part["components"]
-        return item
-
-    def type_(self, depth: int) -> dict[str, Any]:
-        if self.peek()[:2] == ("name", "tuple") and self.peek(1)[0] == "(":
-            self.at += 1
-        start = self.peek()
-        if self.accept("("):
-            if depth >= MAX_TUPLE_DEPTH:
-                raise self.error(f"tuples nested at most {MAX_TUPLE_DEPTH} deep", start)
-            components = self.arguments(depth + 1, top=False)
-            if not components:
-                raise self.error("a tuple with at least one component", start)
-            item = {"type": "tuple" + self.arrays(), "components": components}
-            if not _is_valid_type(canonical_type(item)):
-                raise self.error("array sizes of at least 1", start)
-            return item
-        type_text = self.take("name", "a type") + self.arrays()
-        canonical = _canonical_elementary(type_text)
-        if canonical is None:
-            raise self.error("a Solidity type such as uint256", ("name", type_text, start[2]))
-        return {"type": canonical}
-
-    def arrays(self) -> str:
-        suffix = ""
-        while self.peek()[0] == "array":
-            suffix += self.take("array", "")
-        return suffix
-
-
-def parse_event_signature(text: str) -> dict[str, Any]:
-    """An event entry from "Transfer(address indexed from, address indexed to, uint256 value)"."""
-    return _SignatureParser(text if isinstance(text, str) else "").event()
+# --- signatures and selectors --------------------------------------------------------------
 
 
 def event_signature(event: dict[str, Any]) -> str:
@@ -377,6 +253,9 @@ def find_event(abi: list[dict[str, Any]], name_or_signature: str) -> dict[str, A
     wanted = name_or_signature.strip()
     events = _events_of(abi)
     if "(" in wanted:
+        # Imported here: watcher.signatures builds on this module's type checks.
+        from watcher.signatures import parse_event_signature
+
         signature = event_signature(parse_event_signature(wanted))
         found = [e for e in events if event_signature(e) == signature]
     else:
@@ -386,8 +265,8 @@ def find_event(abi: list[dict[str, Any]], name_or_signature: str) -> dict[str, A
         available = sorted({e["name"] for e in events})
         raise InvalidInput(
             "abi.unknown_event",
-            f"the ABI has no event {_shown(wanted)!r}: it has {', '.join(available) or 'none'}",
-            name=_shown(wanted),
+            f"the ABI has no event {shown(wanted)!r}: it has {', '.join(available) or 'none'}",
+            name=shown(wanted),
             available=available,
         )
     if len(unique) > 1:

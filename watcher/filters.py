@@ -1,4 +1,4 @@
-"""Argument filters of subscriptions: a small expression language compiled to closures."""
+"""Argument filters of subscriptions: compiled filters and their comparisons, typed by the ABI."""
 
 from __future__ import annotations
 
@@ -10,24 +10,13 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from watcher.abi import normalize_event, parse_address
+from watcher.abi import normalize_event, parse_address, shown
 from watcher.errors import InvalidInput
+from watcher.filter_parser import ATOM, Node, Predicate, Token, parse_expression
+from watcher.filter_parser import MAX_DEPTH as MAX_DEPTH
 
 MAX_LENGTH = 1000
-MAX_DEPTH = 32
 
-Predicate = Callable[[dict[str, Any]], bool]
-
-_TOKEN_RE = re.compile(
-    r"""\s*(?:
-      (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-    | (?P<op>==|!=|<=|>=|=|<|>)
-    | (?P<paren>[()])
-    | (?P<number>-?[0-9](?:[0-9A-Za-z_.]|(?<=[eE])[+-])*)
-    | (?P<word>[A-Za-z_$][A-Za-z0-9_$]*)
-    )""",
-    re.VERBOSE | re.DOTALL,
-)
 _HEX_INT_RE = re.compile(r"(-?)0[xX]([0-9a-fA-F](?:_?[0-9a-fA-F])*)")
 _DECIMAL_RE = re.compile(r"(-?)([0-9](?:_?[0-9])*)(?:\.([0-9](?:_?[0-9])*))?(?:[eE]([+-]?[0-9]+))?")
 _HEX_BYTES_RE = re.compile(r"0x((?:[0-9a-fA-F]{2})*)")
@@ -41,18 +30,6 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
 }
 _EQUALITY = ("==", "!=")
-_KEYWORDS = ("and", "or", "not")
-_OR, _AND, _ATOM = 0, 1, 2
-"""Binding strength of a rendered node: how much parenthesising it needs inside another."""
-
-_Token = tuple[str, str, int]
-_Combine = Callable[[tuple[Predicate, ...]], Predicate]
-_Node = tuple[Predicate, str, int]
-"""(predicate, normalized source, binding strength)."""
-
-
-def _shown(text: str) -> str:
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _always(args: dict[str, Any]) -> bool:
@@ -91,170 +68,17 @@ def parse_filter(text: str, event: dict[str, Any]) -> Filter:
     if not text.strip():
         return Filter("")
     inputs = {item["name"]: item for item in normalize_event(event)["inputs"]}
-    parser = _Parser(text, inputs)
-    predicate, source, _ = parser.parse()
-    return Filter(source, predicate, tuple(sorted(parser.names)))
-
-
-def _tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position = 0
-    while (found := _TOKEN_RE.match(text, position)) is not None:
-        kind = str(found.lastgroup)  # exactly one alternative matched
-        tokens.append((kind, found.group(kind), found.start(kind)))
-        position = found.end()
-    rest = len(text) - len(text[position:].lstrip())
-    tokens.append(("end", "", rest) if rest == len(text) else ("bad", text[rest], rest))
-    return tokens
-
-
-def _describe(token: _Token) -> str:
-    kind, text, _ = token
-    if kind == "end":
-        return "the end"
-    if kind == "bad" and text in "\"'":
-        return "an unclosed quote"
-    return repr(_shown(text))
-
-
-class _Parser:
-    """Recursive descent with an explicit depth bound, so deep nesting never exhausts the stack."""
-
-    def __init__(self, text: str, inputs: dict[str, dict[str, Any]]) -> None:
-        self.inputs = inputs
-        self.tokens = _tokens(text)
-        self.at = 0
-        self.names: set[str] = set()
-
-    def peek(self) -> _Token:
-        return self.tokens[self.at]
-
-    def advance(self) -> _Token:
-        token = self.tokens[self.at]
-        self.at += 1
-        return token
-
-    def syntax_error(self, expected: str) -> InvalidInput:
-        token = self.peek()
-        return InvalidInput(
-            "filter.syntax",
-            f"filter, character {token[2] + 1}: expected {expected}, found {_describe(token)}",
-            position=token[2] + 1,
-            expected=expected,
-            found=_describe(token),
-        )
-
-    def keyword(self, word: str) -> bool:
-        kind, text, _ = self.peek()
-        if kind == "word" and text.lower() == word:
-            self.at += 1
-            return True
-        return False
-
-    def parse(self) -> _Node:
-        node = self.expression(0)
-        if self.peek()[0] != "end":
-            raise self.syntax_error("'and', 'or' or the end of the filter")
-        return node
-
-    def expression(self, depth: int) -> _Node:
-        nodes = [self.term(depth)]
-        while self.keyword("or"):
-            nodes.append(self.term(depth))
-        return _join(nodes, _OR, "or", _any_of)
-
-    def term(self, depth: int) -> _Node:
-        nodes = [self.factor(depth)]
-        while self.keyword("and"):
-            nodes.append(self.factor(depth))
-        return _join(nodes, _AND, "and", _all_of)
-
-    def factor(self, depth: int) -> _Node:
-        kind, text, position = self.peek()
-        word = text.lower() if kind == "word" else None
-        if word is not None and word not in _KEYWORDS:
-            return self.comparison()
-        if word in ("and", "or") or (kind != "word" and (kind, text) != ("paren", "(")):
-            raise self.syntax_error("an argument name, 'not' or '('")
-        if depth >= MAX_DEPTH:
-            raise InvalidInput(
-                "filter.too_deep",
-                f"filter, character {position + 1}: nested more than {MAX_DEPTH} levels deep",
-                position=position + 1,
-                limit=MAX_DEPTH,
-            )
-        self.advance()
-        if word == "not":
-            predicate, source, strength = self.factor(depth + 1)
-            inner = source if strength == _ATOM else f"({source})"
-            return _negation(predicate), f"not {inner}", _ATOM
-        node = self.expression(depth + 1)
-        if self.peek()[:2] != ("paren", ")"):
-            raise self.syntax_error("'and', 'or' or ')'")
-        self.advance()
-        return node
-
-    def comparison(self) -> _Node:
-        name_token = self.advance()
-        name = name_token[1]
-        if name not in self.inputs:
-            available = list(self.inputs)
-            raise InvalidInput(
-                "filter.unknown_argument",
-                f"the event has no argument {name!r}: it has {', '.join(available) or 'none'}",
-                name=name,
-                available=available,
-            )
-        if self.peek()[0] != "op":
-            raise self.syntax_error("an operator: ==, !=, <, >, <= or >=")
-        op = self.advance()[1]
-        op = "==" if op == "=" else op
-        if self.peek()[0] not in ("number", "word", "string"):
-            raise self.syntax_error("a value")
-        value_token = self.advance()
-        self.names.add(name)
-        return _compile_comparison(name, self.inputs[name], op, value_token)
-
-
-def _join(nodes: list[_Node], strength: int, word: str, combine: _Combine) -> _Node:
-    if len(nodes) == 1:
-        return nodes[0]
-    sources = [text if binding > strength else f"({text})" for _, text, binding in nodes]
-    return combine(tuple(node[0] for node in nodes)), f" {word} ".join(sources), strength
-
-
-def _any_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    def match(args: dict[str, Any]) -> bool:
-        # any() over a generator costs a generator object per log; the loop does not.
-        for predicate in predicates:  # noqa: SIM110
-            if predicate(args):
-                return True
-        return False
-
-    return match
-
-
-def _all_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    def match(args: dict[str, Any]) -> bool:
-        for predicate in predicates:  # noqa: SIM110 (see _any_of)
-            if not predicate(args):
-                return False
-        return True
-
-    return match
-
-
-def _negation(predicate: Predicate) -> Predicate:
-    return lambda args: not predicate(args)
+    predicate, source, names = parse_expression(text, inputs, _compile_comparison)
+    return Filter(source, predicate, names)
 
 
 # --- comparisons, typed by the argument's ABI type ----------------------------------------
 
-_ValueParser = Callable[[str, str, _Token], tuple[Any, str]]
+_ValueParser = Callable[[str, str, Token], tuple[Any, str]]
 """(argument name, ABI type, value token) -> (constant compared against, normalized text)."""
 
 
-def _compile_comparison(name: str, item: dict[str, Any], op: str, token: _Token) -> _Node:
+def _compile_comparison(name: str, item: dict[str, Any], op: str, token: Token) -> Node:
     type_: str = item["type"]
     rule = _value_rule(type_, bool(item.get("indexed")))
     if rule is None:
@@ -277,7 +101,7 @@ def _compile_comparison(name: str, item: dict[str, Any], op: str, token: _Token)
         )
     constant, shown = parse_value(name, type_, token)
     compare = _OPERATORS[op]
-    return (lambda args: compare(args[name], constant)), f"{name} {op} {shown}", _ATOM
+    return (lambda args: compare(args[name], constant)), f"{name} {op} {shown}", ATOM
 
 
 def _value_rule(type_: str, indexed: bool) -> tuple[_ValueParser, tuple[str, ...]] | None:
@@ -296,13 +120,13 @@ def _value_rule(type_: str, indexed: bool) -> tuple[_ValueParser, tuple[str, ...
     return None
 
 
-def _bad_value(name: str, type_: str, token: _Token, expected: str) -> InvalidInput:
+def _bad_value(name: str, type_: str, token: Token, expected: str) -> InvalidInput:
     return InvalidInput(
         "filter.bad_value",
-        f"argument {name!r} is of type {type_}: {_shown(token[1])!r} is not {expected}",
+        f"argument {name!r} is of type {type_}: {shown(token[1])!r} is not {expected}",
         name=name,
         type=type_,
-        value=_shown(token[1]),
+        value=shown(token[1]),
         expected=expected,
     )
 
@@ -336,18 +160,17 @@ def _integer_literal(text: str) -> int | None:
 def _integer_parser(signed: bool, bits: int) -> _ValueParser:
     low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
-    def parse(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+    def parse(name: str, type_: str, token: Token) -> tuple[Any, str]:
         value = _integer_literal(token[1]) if token[0] == "number" else None
         if value is None:
             raise _bad_value(name, type_, token, "an integer such as 1000, 1_000, 0x3e8 or 1e18")
         if not low <= value <= high:
             raise InvalidInput(
                 "filter.out_of_range",
-                f"argument {name!r} is of type {type_}: {_shown(token[1])} is outside"
-                f" {low}..{high}",
+                f"argument {name!r} is of type {type_}: {shown(token[1])} is outside {low}..{high}",
                 name=name,
                 type=type_,
-                value=_shown(token[1]),
+                value=shown(token[1]),
                 minimum=str(low),
                 maximum=str(high),
             )
@@ -356,7 +179,7 @@ def _integer_parser(signed: bool, bits: int) -> _ValueParser:
     return parse
 
 
-def _address_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+def _address_value(name: str, type_: str, token: Token) -> tuple[Any, str]:
     try:
         address = parse_address(token[1]) if token[0] == "number" else None
     except InvalidInput as exc:
@@ -369,14 +192,14 @@ def _address_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
     return address, address
 
 
-def _bool_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+def _bool_value(name: str, type_: str, token: Token) -> tuple[Any, str]:
     text = token[1].lower() if token[0] == "word" else ""
     if text not in ("true", "false"):
         raise _bad_value(name, type_, token, "true or false")
     return text == "true", text
 
 
-def _string_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+def _string_value(name: str, type_: str, token: Token) -> tuple[Any, str]:
     if token[0] != "string":
         raise _bad_value(name, type_, token, 'a quoted string such as "abc"')
     value = re.sub(r"\\(.)", r"\1", token[1][1:-1], flags=re.DOTALL)
@@ -387,7 +210,7 @@ def _string_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
     return value, '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _bytes_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+def _bytes_value(name: str, type_: str, token: Token) -> tuple[Any, str]:
     found = _HEX_BYTES_RE.fullmatch(token[1]) if token[0] == "number" else None
     size = int(type_[5:]) if type_ != "bytes" else None
     if found is None or (size is not None and len(found.group(1)) != 2 * size):
@@ -400,7 +223,7 @@ def _bytes_value(name: str, type_: str, token: _Token) -> tuple[Any, str]:
 def _hashed(parse_value: _ValueParser) -> _ValueParser:
     """Indexed strings and bytes are only their keccak256 hash in the log: compare hashes."""
 
-    def parse(name: str, type_: str, token: _Token) -> tuple[Any, str]:
+    def parse(name: str, type_: str, token: Token) -> tuple[Any, str]:
         value, shown = parse_value(name, type_, token)
         raw = value.encode("utf-8") if type_ == "string" else bytes.fromhex(value[2:])
         return "0x" + keccak(raw).hex(), shown

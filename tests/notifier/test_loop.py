@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,36 +14,12 @@ from prometheus_client import REGISTRY
 
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier, claim_limit
-from storage.models import (
-    Contract,
-    Delivery,
-    DeliveryAttempt,
-    Destination,
-    Event,
-    Subscription,
-    User,
-)
+from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.fakes.webhook_receiver import Reply, WebhookReceiver
+from tests.support.builders import TX, make_subscribed_destination, make_transfer_delivery
 
 SCHEDULE_S = (0, 10, 20)
 CHAINS = {"anvil": ChainInfo(chain_id=31337, explorer_url="https://explorer.example/")}
-TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
-ALICE = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-BOB = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
-TX = "0x" + "bb" * 32
-TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-ERC20_ABI = [
-    {
-        "type": "event",
-        "name": "Transfer",
-        "anonymous": False,
-        "inputs": [
-            {"name": "from", "type": "address", "indexed": True},
-            {"name": "to", "type": "address", "indexed": True},
-            {"name": "value", "type": "uint256", "indexed": False},
-        ],
-    }
-]
 
 
 class Clock:
@@ -90,42 +65,14 @@ def make_notifier(session: aiohttp.ClientSession, clock: Clock) -> Callable[...,
 
 
 async def new_destination(receiver: WebhookReceiver) -> tuple[Subscription, Destination]:
-    user = await User.create()
-    contract = await Contract.create(chain="anvil", address=TOKEN, abi=ERC20_ABI)
-    destination = await Destination.create(
-        user=user, kind="webhook", target=receiver.url, secret=receiver.secret
-    )
-    subscription = await Subscription.create(
-        user=user, contract=contract, destination=destination, chain="anvil", event_name="Transfer"
-    )
-    return subscription, destination
+    return await make_subscribed_destination(target=receiver.url, secret=receiver.secret)
 
 
 async def new_delivery(
     subscription: Subscription, destination: Destination, due_at: datetime, log_index: int = 0
 ) -> Delivery:
-    event = await Event.create(
-        id=uuid.uuid4(),
-        chain="anvil",
-        block_number=7,
-        block_hash="0x" + "aa" * 32,
-        transaction_hash=TX,
-        log_index=log_index,
-        contract=TOKEN,
-        selector=TRANSFER_TOPIC,
-        event_name="Transfer",
-        args={"from": ALICE, "to": BOB, "value": "1000000000000000000"},
-        topics=[TRANSFER_TOPIC, "0x" + "00" * 12 + ALICE[2:], "0x" + "00" * 12 + BOB[2:]],
-        data="0x" + "0de0b6b3a7640000".rjust(64, "0"),
-        created_at=due_at,
-    )
-    return await Delivery.create(
-        id=uuid.uuid4(),
-        event=event,
-        subscription=subscription,
-        destination=destination,
-        next_attempt_at=due_at,
-        created_at=due_at,
+    return await make_transfer_delivery(
+        subscription, destination, due_at=due_at, log_index=log_index
     )
 
 

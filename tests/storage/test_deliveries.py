@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from storage.deliveries import (
@@ -13,20 +12,15 @@ from storage.deliveries import (
     list_deliveries,
     record_attempt,
 )
-from storage.models import (
-    Contract,
-    Delivery,
-    DeliveryAttempt,
-    Destination,
-    Event,
-    Subscription,
-    User,
+from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
+from tests.support.builders import (
+    ALICE,
+    TRANSFER_TOPIC,
+    make_subscribed_destination,
+    make_transfer_delivery,
 )
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
-ALICE = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 # ERC-20 and ERC-721 both call their event Transfer; only the indexed count tells them apart.
 ABI = [
     {"type": "function", "name": "transfer", "inputs": []},
@@ -54,15 +48,7 @@ ABI = [
 
 
 async def new_destination(kind: str = "webhook") -> tuple[Subscription, Destination]:
-    user = await User.create()
-    contract = await Contract.create(chain="anvil", address=TOKEN, abi=ABI)
-    destination = await Destination.create(
-        user=user, kind=kind, target="https://example.com/hook", secret="whsec_c2VjcmV0"
-    )
-    subscription = await Subscription.create(
-        user=user, contract=contract, destination=destination, chain="anvil", event_name="Transfer"
-    )
-    return subscription, destination
+    return await make_subscribed_destination(kind=kind, abi=ABI)
 
 
 async def new_delivery(
@@ -73,28 +59,16 @@ async def new_delivery(
     log_index: int = 0,
     event_name: str | None = "Transfer",
 ) -> Delivery:
-    event = await Event.create(
-        id=uuid.uuid4(),
-        chain="anvil",
-        block_number=7,
-        block_hash="0x" + "aa" * 32,
-        transaction_hash="0x" + "bb" * 32,
-        log_index=log_index,
-        contract=TOKEN,
-        selector=TRANSFER_TOPIC,
-        event_name=event_name,
-        args={"from": ALICE, "to": ALICE, "arg2": "5"},
-        topics=[TRANSFER_TOPIC, "0x" + "00" * 12 + ALICE[2:], "0x" + "00" * 12 + ALICE[2:]],
-        data="0x" + "00" * 31 + "05",
-        created_at=NOW,
-    )
-    return await Delivery.create(
-        id=uuid.uuid4(),
-        event=event,
-        subscription=subscription,
-        destination=destination,
-        next_attempt_at=due_at,
+    return await make_transfer_delivery(
+        subscription,
+        destination,
+        due_at=due_at,
         created_at=NOW + timedelta(milliseconds=log_index),
+        log_index=log_index,
+        event_name=event_name,
+        recipient=ALICE,
+        value=5,
+        value_name="arg2",  # the ABI leaves the value unnamed
     )
 
 

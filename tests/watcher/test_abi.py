@@ -23,10 +23,10 @@ from watcher.abi import (
     find_event,
     parse_abi_json,
     parse_address,
-    parse_event_signature,
 )
 from watcher.decoding import AbiDecoder, storable_args
 from watcher.errors import InvalidInput
+from watcher.signatures import parse_event_signature
 from watcher.standards import STANDARDS
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.token import TOKEN_ABI
-from watcher.abi import event_selector, find_event, parse_event_signature
+from watcher.abi import event_selector, find_event
 from watcher.decoding import AbiDecoder
 from watcher.errors import InvalidInput
 from watcher.filters import MAX_DEPTH, MAX_LENGTH, parse_filter
+from watcher.signatures import parse_event_signature
 
 EVENT = parse_event_signature(
     "Ev(address indexed who, uint256 value, int16 delta, bool ok, string memo, bytes4 tag,"
