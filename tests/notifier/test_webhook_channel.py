@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,6 @@ from notifier.policy import Outcome
 from tests.fakes.webhook_receiver import Reply, WebhookReceiver
 
 BODY = b'{"type":"event","chain":"anvil"}'
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    fake = await WebhookReceiver.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def channel(session: aiohttp.ClientSession, **options: Any) -> WebhookChannel:
