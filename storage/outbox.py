@@ -7,6 +7,7 @@ and records nothing twice: either the step is stored whole, or it is done again.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def _db_time(now: datetime) -> Any:
 async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime) -> int:
     """Store matched events, one pending delivery per target, and the new cursor; returns the
     number of deliveries created."""
-    sql = _Sql(dialect())
+    sql = _statements(dialect())
     async with in_transaction(connection().connection_name) as conn:
         await _move_cursor(conn, sql, step)
         created = (
@@ -204,7 +205,7 @@ async def rollback(
     Events of orphaned blocks become `reverted`; their pending deliveries are cancelled;
     deliveries already sent (or being sent) get a correction delivery of kind `event.reverted`.
     """
-    sql = _Sql(dialect())
+    sql = _statements(dialect())
     db_now = _db_time(now)
     reverted = cancelled = corrections = 0
     async with in_transaction(connection().connection_name) as conn:
@@ -246,6 +247,11 @@ DELIVERY_COLUMNS = (
     "id", "event_id", "subscription_id", "destination_id", "next_attempt_at", "created_at",
     "kind", "status", "attempts",
 )  # fmt: skip
+
+
+@functools.cache
+def _statements(d: Dialect) -> _Sql:
+    return _Sql(d)
 
 
 class _Sql:

@@ -23,7 +23,7 @@ from app.settings import environment_variable_names
 from storage.models import Delivery, Event
 from storage.progress import create_progress, fetch_progress, set_halted
 from tests.support.anvil import AnvilNode, free_port
-from tests.support.builders import make_subscription
+from tests.support.builders import TRANSFER_TOPIC, make_subscription
 from tests.support.database import database_url
 from tests.support.token import TOKEN_ABI
 
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BLOCKBELL = Path(sys.executable).parent / "blockbell"
 TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 TRANSFER = "Transfer(address indexed from, address indexed to, uint256 value)"
-TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 HOOK = "https://hooks.example/blockbell"
 
 

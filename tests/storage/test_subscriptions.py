@@ -21,19 +21,12 @@ from storage.subscriptions import (
     list_subscriptions,
     set_subscription_status,
 )
+from tests.support.builders import TRANSFER_TOPIC
 from tests.support.database import opened_database
+from watcher.abi import find_event
+from watcher.standards import STANDARDS
 
-TRANSFER = {
-    "type": "event",
-    "name": "Transfer",
-    "anonymous": False,
-    "inputs": [
-        {"name": "from", "type": "address", "indexed": True},
-        {"name": "to", "type": "address", "indexed": True},
-        {"name": "value", "type": "uint256", "indexed": False},
-    ],
-}
-TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+TRANSFER = find_event(STANDARDS["erc20"], "Transfer")
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 

@@ -4,6 +4,7 @@ stored with what the node says is canonical."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -84,9 +85,13 @@ async def _sample_cursor(running: Running) -> None:
 
 
 async def wait_until(predicate: Callable[[], Any], timeout_s: float = 30.0) -> None:
+    """Waits until `predicate()` (a value, or an awaitable of one) is true."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        if await predicate():
+        outcome = predicate()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")

@@ -91,7 +91,7 @@ async def test_a_reorg_at_the_head_reverts_orphaned_events_and_records_the_new_o
         head = await anvil.block_number()
         await wait_until(lambda: cursor_at_least("anvil", head))
         canonical = await canonical_logs(anvil, token.address, head)
-        await wait_until(lambda: _equals(stored_logs(), canonical))
+        await wait_until(lambda: _stored_equals(canonical))
         assert running.status.halted is None
 
     reverted = await stored_logs("reverted")
@@ -127,7 +127,7 @@ async def test_a_reorg_deeper_than_allowed_halts_the_chain(
         head = await anvil.block_number()
         await wait_until(lambda: cursor_at_least("anvil", head))
         await anvil.reorg(8, [])
-        await wait_until(lambda: _true(running.status.halted is not None))
+        await wait_until(lambda: running.status.halted is not None)
         assert running.task.done()
 
     cursor = await ChainCursor.get(chain="anvil")
@@ -135,9 +135,5 @@ async def test_a_reorg_deeper_than_allowed_halts_the_chain(
     assert await Event.filter(status="reverted").count() == 0
 
 
-async def _equals(stored: object, expected: set[tuple[str, str, int]]) -> bool:
-    return await stored == expected  # type: ignore[misc]
-
-
-async def _true(value: bool) -> bool:
-    return value
+async def _stored_equals(expected: set[tuple[str, str, int]]) -> bool:
+    return await stored_logs() == expected
