@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from web3 import HTTPProvider, Web3
 
 from bench.common import (
     BACKENDS,
+    CpuUse,
     bench_spec,
+    measured_cpu,
     median,
     met,
     opened_bench_database,
@@ -37,6 +40,7 @@ RAW_SHARE_TARGET = 0.5
 CALLS_PER_BLOCK_TARGET = 0.01
 WEB3_PATH = "web3.py get_logs"
 RAW_PATH = "raw eth_getLogs"
+CORES = os.cpu_count() or 1
 RECIPIENTS = "0x" + "11" * 20
 JSON_HEADERS = {"content-type": "application/json"}
 
@@ -74,6 +78,7 @@ class PathRun:
     logs: int
     rpc_calls: int | None = None
     log_calls: int | None = None
+    cpu: CpuUse | None = None
 
 
 @dataclass(frozen=True)
@@ -126,16 +131,18 @@ async def time_raw(chain: BenchChain, width: int) -> PathRun:
     async with aiohttp.ClientSession() as session:
         started = time.perf_counter()
         count = 0
-        for first, last in block_ranges(chain.first_block, chain.last_block, width):
-            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [
-                {"fromBlock": hex(first), "toBlock": hex(last), "address": [chain.token],
-                 "topics": [[TRANSFER_TOPIC]]},
-            ]}  # fmt: skip
-            async with session.post(
-                chain.url, data=orjson.dumps(body), headers=JSON_HEADERS
-            ) as response:
-                count += len(orjson.loads(await response.read())["result"])
-        return PathRun(time.perf_counter() - started, count)
+        with measured_cpu() as cpu:
+            for first, last in block_ranges(chain.first_block, chain.last_block, width):
+                body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [
+                    {"fromBlock": hex(first), "toBlock": hex(last), "address": [chain.token],
+                     "topics": [[TRANSFER_TOPIC]]},
+                ]}  # fmt: skip
+                async with session.post(
+                    chain.url, data=orjson.dumps(body), headers=JSON_HEADERS
+                ) as response:
+                    count += len(orjson.loads(await response.read())["result"])
+            seconds = time.perf_counter() - started
+        return PathRun(seconds, count, cpu=cpu[0])
 
 
 async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun:
@@ -145,9 +152,10 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
         spec = bench_spec(chain.url, start_block=chain.first_block, max_block_range=width)
         log_calls_before = rpc_calls_of("eth_getLogs")
         started = time.perf_counter()
-        async with running_chain_watcher(spec) as running:
-            await running.wait_for_cursor(chain.last_block, CATCH_UP_TIMEOUT_S)
-            seconds = time.perf_counter() - started
+        with measured_cpu() as cpu:
+            async with running_chain_watcher(spec) as running:
+                await running.wait_for_cursor(chain.last_block, CATCH_UP_TIMEOUT_S)
+                seconds = time.perf_counter() - started
             calls = running.rpc.calls_made
             log_calls = rpc_calls_of("eth_getLogs") - log_calls_before
         events = await Event.filter(chain=spec.name, status="active").count()
@@ -157,7 +165,7 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
             f"blockbell-{backend} stored {events} events and {deliveries} deliveries"
             f" for {chain.logs} logs"
         )
-    return PathRun(seconds, events, calls, log_calls)
+    return PathRun(seconds, events, calls, log_calls, cpu[0])
 
 
 async def run_benchmark(options: CatchupOptions) -> CatchupReport:
@@ -197,6 +205,7 @@ def render_report(report: CatchupReport) -> str:
     )
     speeds = [_speed_row(report, path, web3, raw) for path in report.runs]
     targets = [_target_row(report, backend, web3, raw) for backend in options.backends]
+    cpu_rows = [_cpu_row(report, path) for path in report.runs if path != WEB3_PATH]
     return "\n".join([
         title, "",
         render_table(["path", "logs/s (median)", "each run", "x web3.py", "share of raw"], speeds),
@@ -206,6 +215,14 @@ def render_report(report: CatchupReport) -> str:
              f" of raw", f"RPC calls/block <= {CALLS_PER_BLOCK_TARGET}", "stored events = logs"],
             targets,
         ),
+        "",
+        f"CPU seconds per run (medians; {CORES} cores, so no run can take less wall time than"
+        " the machine's busy CPU seconds divided by the cores):",
+        "",
+        render_table(
+            ["path", "wall s", "this process CPU s", "machine busy CPU s", "busy / cores s"],
+            cpu_rows,
+        ),
     ])  # fmt: skip
 
 
@@ -213,6 +230,18 @@ def _speed_row(report: CatchupReport, path: str, web3: float, raw: float) -> lis
     speed = report.logs_per_s(path)
     each = " ".join(f"{run.logs / run.seconds:,.0f}" for run in report.runs[path])
     return [path, f"{speed:,.0f}", each, f"{speed / web3:.1f}x", f"{speed / raw:.0%}"]
+
+
+def _cpu_row(report: CatchupReport, path: str) -> list[str]:
+    runs = report.runs[path]
+    machine = median([run.cpu.machine_s for run in runs if run.cpu])
+    return [
+        path,
+        f"{median([run.seconds for run in runs]):.2f}",
+        f"{median([run.cpu.process_s for run in runs if run.cpu]):.2f}",
+        f"{machine:.2f}",
+        f"{machine / CORES:.2f}",
+    ]
 
 
 def _target_row(report: CatchupReport, backend: str, web3: float, raw: float) -> list[str]:

@@ -7,6 +7,7 @@ import asyncio
 import cProfile
 import io
 import math
+import os
 import pstats
 import statistics
 import tempfile
@@ -44,6 +45,31 @@ SUBSCRIBE_NEW_HEADS = orjson.dumps(
 BENCH_GAS_LIMIT = 1_000_000_000
 
 
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds spent during one timed run: by this process (all its threads) and by every
+    process of the machine (the node and PostgreSQL included)."""
+
+    process_s: float
+    machine_s: float
+
+
+@contextmanager
+def measured_cpu() -> Iterator[list[CpuUse]]:
+    """Yields a list that holds the run's CpuUse once the block ends."""
+    result: list[CpuUse] = []
+    process, machine = time.process_time(), machine_busy_s()
+    yield result
+    result.append(CpuUse(time.process_time() - process, machine_busy_s() - machine))
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy since boot (Linux /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle and iowait
+    return (sum(values) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values)) if values else math.nan
 
@@ -75,6 +101,14 @@ def rpc_calls_of(method: str, chain: str = CHAIN) -> int:
     """The watcher's JSON-RPC calls of one method so far, from its Prometheus counter."""
     value = REGISTRY.get_sample_value(
         "blockbell_rpc_calls_total", {"chain": chain, "method": method}
+    )
+    return int(value or 0)
+
+
+def idle_head_polls(chain: str = CHAIN) -> int:
+    """The watcher's polls for the newest block that found no new block, so far."""
+    value = REGISTRY.get_sample_value(
+        "blockbell_watcher_head_polls_total", {"chain": chain, "result": "idle"}
     )
     return int(value or 0)
 

@@ -30,6 +30,12 @@ WATCHER_MATCHES = Counter(
 WATCHER_REORGS = Counter(
     "blockbell_watcher_reorgs", "Reorganizations rolled back by the watcher.", ["chain"]
 )
+WATCHER_HEAD_POLLS = Counter(
+    "blockbell_watcher_head_polls",
+    "Requests for the node's newest block; result=idle when it brought no new block (polling "
+    "faster than the chain makes blocks).",
+    ["chain", "result"],
+)
 WATCHER_LAG = Gauge(
     "blockbell_watcher_lag_blocks", "Blocks between the node's head and the cursor.", ["chain"]
 )

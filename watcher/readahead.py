@@ -1,4 +1,4 @@
-"""Catch-up range reads, with the next range fetched while the current one is being stored."""
+"""Catch-up range reads: the next range is fetched and matched while the current one is stored."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from watcher.evm import EvmAdapter
 from watcher.matching import MatchIndex
-from watcher.types import BlockHeader, RawLog
+from watcher.types import BlockHeader, Match
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class RangeRead:
     before: BlockHeader
     """The header of the block before the range: it must still be the cursor's block."""
     last: BlockHeader
-    logs: list[RawLog]
+    matches: list[Match]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,8 @@ class _Ahead:
 
 
 class RangeReader:
-    """Reads block ranges for catch-up; `read_ahead` overlaps the node's work on the next range
-    with our decoding and storing of the current one."""
+    """Reads and matches block ranges for catch-up; `read_ahead` overlaps the node's work and
+    our decoding of the next range with the database's storing of the current one."""
 
     def __init__(self, adapter: EvmAdapter) -> None:
         self._adapter = adapter
@@ -57,7 +57,7 @@ class RangeReader:
             before, end = await self._adapter.fetch_headers([first - 1, last])
             return RangeRead(before, end, [])
         result = await self._adapter.fetch_range(first, last, index.addresses, index.topic0s)
-        return RangeRead(result.before, result.last, result.logs)
+        return RangeRead(result.before, result.last, index.match(result.logs))
 
 
 def _forget(task: asyncio.Task[RangeRead]) -> None:
