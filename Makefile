@@ -40,6 +40,7 @@ lint: $(STAMP)
 bench: deps
 	$(BIN)/python -m bench.catchup
 	$(BIN)/python -m bench.head_latency
+	$(BIN)/python -m bench.telegram_fanout
 
 clean:
 	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import logging
-import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -20,6 +18,7 @@ from app.listings import print_deliveries, print_subscriptions
 from app.logs import setup_logging
 from app.settings import SettingsError, describe_database_url, load_settings
 from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validate_subscription
+from notifier.webhook_targets import new_webhook_secret
 from storage.db import close_database, open_database, pending_migrations
 from storage.deliveries import DELIVERY_STATUSES, DeliveryRow, count_by_status, list_deliveries
 from storage.progress import fetch_progress, set_halted
@@ -98,6 +97,11 @@ def _add_subscribe_parser(commands: Any) -> None:
         "--filter", action="append", default=[], metavar="EXPR", help="e.g. 'value > 1000'"
     )
     subscribe.add_argument("--webhook", required=True, metavar="URL", help="where to POST")
+    subscribe.add_argument(
+        "--instant",
+        action="store_true",
+        help="deliver as soon as the block is seen (provisional), then event.confirmed",
+    )
     subscribe.add_argument("--json", action="store_true", help="print JSON")
     subscribe.set_defaults(handler=subscribe_command)
 
@@ -204,7 +208,7 @@ async def _release_chain(database_url: str, chain: str) -> str | None:
 def subscribe_command(args: argparse.Namespace) -> int:
     settings = load_settings()
     request = validate_subscription(args, settings)
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    secret = new_webhook_secret()
     created = asyncio.run(_save_subscription(settings.database_url, request, secret))
     if args.json:
         print(orjson.dumps(created).decode())
@@ -231,6 +235,7 @@ async def _save_subscription(
             filter_expr=request.filter_expr,
             url=request.url,
             secret=secret,
+            instant=request.instant,
         )
 
 

@@ -11,11 +11,15 @@ import aiohttp
 
 from app.http_api import build_http_app, serve_http
 from app.settings import Settings
+from app.telegram_role import run_telegram_bot
+from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
+from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
 from watcher.crawl import ChainHalted, ChainWatcher
 from watcher.evm import EvmAdapter
+from watcher.health_reporter import HealthReporter
 from watcher.newheads import NewHeadsListener
 from watcher.rpc import RpcClient
 from watcher.rpc_errors import RpcError
@@ -24,7 +28,7 @@ from watcher.types import ChainSpec
 
 log = logging.getLogger(__name__)
 
-ROLES = ("watcher", "notifier", "api")
+ROLES = ("bot", "watcher", "notifier", "api")
 RESTART_DELAY_S = 5.0
 
 
@@ -40,15 +44,24 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
     statuses = {spec.name: ChainStatus(spec.name) for spec in specs}
     _say_which_front_ends_are_off(settings)
     await open_database(settings.database_url)
+    telegram = _build_telegram_channel(settings)
     try:
         async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
-            notifier = _build_notifier(settings, specs, session)
+            notifier = _build_notifier(settings, specs, session, telegram)
             wake = notifier.wake if "notifier" in roles else _nothing
             if "notifier" in roles:
                 tasks.create_task(notifier.run(), name="notifier")
+            if "notifier" in roles and telegram is not None:
+                stalls = StallNotices(telegram, stall_after_s=settings.stall_after_s)
+                tasks.create_task(stalls.run(), name="stall notices")
             if "watcher" in roles:
                 for spec in specs:
                     tasks.create_task(watch_chain(spec, statuses[spec.name], wake), name=spec.name)
+                confirmations = {spec.name: spec.confirmations for spec in specs}
+                reporter = HealthReporter(statuses, confirmations)
+                tasks.create_task(reporter.run(), name="health reporter")
+            if "bot" in roles and settings.telegram_bot_token is not None:
+                tasks.create_task(run_telegram_bot(settings, specs), name="telegram bot")
             if "api" in roles:
                 app = build_http_app(lambda: health_report(statuses))
                 tasks.create_task(serve_http(app, settings.http_addr), name="api")
@@ -58,11 +71,24 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 ",".join(s.name for s in specs) or "none",
             )
     finally:
+        if telegram is not None:
+            await telegram.close()
         await close_database()
 
 
+def _build_telegram_channel(settings: Settings) -> TelegramChannel | None:
+    """Telegram deliveries are sent only when the bot's token is set."""
+    if settings.telegram_bot_token is None:
+        return None
+    token = settings.telegram_bot_token.get_secret_value()
+    return TelegramChannel(build_bot(token, settings.telegram_api_url))
+
+
 def _build_notifier(
-    settings: Settings, specs: list[ChainSpec], session: aiohttp.ClientSession
+    settings: Settings,
+    specs: list[ChainSpec],
+    session: aiohttp.ClientSession,
+    telegram: TelegramChannel | None,
 ) -> Notifier:
     chains = {spec.name: ChainInfo(spec.chain_id, spec.explorer_url) for spec in specs}
     channel = WebhookChannel(
@@ -70,7 +96,7 @@ def _build_notifier(
         allow_private=settings.webhook_allow_private,
         timeout_s=settings.webhook_timeout_s,
     )
-    return Notifier(chains, channel, schedule_s=settings.webhook_schedule_s)
+    return Notifier(chains, channel, schedule_s=settings.webhook_schedule_s, telegram=telegram)
 
 
 async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:

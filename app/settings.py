@@ -23,7 +23,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CHAIN_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Providers put API keys in URL paths and queries (Alchemy, Infura, QuickNode): such URLs are
 # only ever shown as scheme://host, and their long path segments are treated as secrets.
-URL_SETTINGS = frozenset({"rpc_urls", "ws_url", "explorer_url"})
+URL_SETTINGS = frozenset(
+    {"rpc_urls", "ws_url", "explorer_url", "telegram_api_url", "TELEGRAM_API_URL"}
+)
 DATABASE_SETTINGS = frozenset({"database_url", "DATABASE_URL"})
 TOKEN_SETTINGS = frozenset({"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"})
 MIN_KEY_LENGTH = 16
@@ -179,6 +181,11 @@ class Settings(BaseSettings):
     telegram_bot_token: Token = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN", description="the token @BotFather gave"
     )
+    telegram_api_url: HttpUrl = Field(
+        default="https://api.telegram.org",
+        validation_alias="TELEGRAM_API_URL",
+        description="an http(s) URL of a Bot API server such as https://api.telegram.org",
+    )
     discord_bot_token: Token = Field(
         default=None,
         validation_alias="DISCORD_BOT_TOKEN",
@@ -200,6 +207,12 @@ class Settings(BaseSettings):
     )
     webhook_timeout_s: float = Field(
         default=15.0, gt=0, validation_alias="BLOCKBELL_WEBHOOK_TIMEOUT", description="seconds > 0"
+    )
+    stall_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        validation_alias="BLOCKBELL_STALL_AFTER_S",
+        description="seconds > 0 such as 120",
     )
     # Filled from the TOML file by load_settings; NoDecode keeps the environment out of it.
     chains: Annotated[dict[ChainName, ChainConfig], NoDecode] = Field(default_factory=dict)

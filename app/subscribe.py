@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from app.settings import Settings
-from notifier.channels.webhook import is_public_address
+from notifier.webhook_targets import UrlProblem, check_webhook_url, webhook_host
 from watcher.abi import (
     event_selector,
     find_event,
@@ -47,6 +45,7 @@ class NewSubscription:
     selector: str | None
     filter_expr: str
     url: str
+    instant: bool = False
 
 
 def validate_subscription(args: argparse.Namespace, settings: Settings) -> NewSubscription:
@@ -69,6 +68,7 @@ def validate_subscription(args: argparse.Namespace, settings: Settings) -> NewSu
         selector=None if event is None or event.get("anonymous") else event_selector(event),
         filter_expr=_filter_expression(args.filter, event),
         url=_webhook_url(args.webhook, settings.webhook_allow_private),
+        instant=bool(getattr(args, "instant", False)),
     )
 
 
@@ -111,23 +111,15 @@ def _filter_expression(filters: list[str], event: dict[str, Any] | None) -> str:
 
 
 def _webhook_url(url: str, allow_private: bool) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    url = url.strip()
+    problem = check_webhook_url(url, allow_private)
+    if problem is UrlProblem.MALFORMED:
         raise CommandError(
             "--webhook: expected an http(s) URL with a host, such as https://example.com/hooks"
         )
-    if not allow_private and _is_private_host(parts.hostname):
+    if problem is UrlProblem.PRIVATE:
         raise CommandError(
-            f"--webhook: {parts.hostname} is a private or loopback address, which the notifier"
+            f"--webhook: {webhook_host(url)} is a private or loopback address, which the notifier"
             " refuses; use a public URL or set BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true"
         )
-    return url.strip()
-
-
-def _is_private_host(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return not is_public_address(ipaddress.ip_address(host))
-    except ValueError:
-        return False  # a name: the notifier resolves it and checks every address it gets
+    return url

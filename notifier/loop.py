@@ -6,27 +6,35 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from notifier.channels.telegram import TelegramChannel, decide_telegram
 from notifier.channels.webhook import WebhookChannel
 from notifier.metrics import observe_attempt
 from notifier.policy import (
     DEFAULT_SCHEDULE_S,
     MAX_JITTER,
+    Decision,
     Outcome,
     classify_attempt,
     decide,
 )
 from notifier.render import render_webhook_body
-from storage.deliveries import DueDelivery, claim_due, record_attempt
+from notifier.telegram_render import TelegramSend, nothing_to_edit
+from storage.deliveries import DueDelivery, claim_round, record_attempt, settle_unsent
 
 logger = logging.getLogger(__name__)
 
-# Telegram and Discord destinations get their own channels later; until then their deliveries
-# are left pending in the outbox, untouched.
+# Deliveries to destinations without a configured channel (Discord for now, Telegram without a
+# bot token) are left pending in the outbox, untouched.
 CLAIMED_DESTINATION_KINDS = ("webhook",)
+TELEGRAM = "telegram"
+
+Decide = Callable[[Outcome, int, datetime, Sequence[float], float], Decision]
+# One send of a round: the deliveries it carries and the coroutine that sends and records them.
+Job = tuple[tuple[DueDelivery, ...], Awaitable[list[str]]]
 
 # Room left in a lease for recording attempts after the last send of a round.
 LEASE_MARGIN_S = 5.0
@@ -68,11 +76,16 @@ class Notifier:
         idle_poll_s: float = 0.5,
         clock: Callable[[], datetime] = _utc_now,
         jitter: Callable[[], float] = _draw_jitter,
+        telegram: TelegramChannel | None = None,
     ) -> None:
         self._chains = dict(chains)
+        self._explorers = {name: chain.explorer_url for name, chain in self._chains.items()}
         self._channel = channel
+        self._telegram = telegram
+        self._kinds = CLAIMED_DESTINATION_KINDS + ((TELEGRAM,) if telegram is not None else ())
         self._schedule_s = tuple(schedule_s)
-        self._claim_limit = claim_limit(batch_size, concurrency, lease_s, channel.timeout_s)
+        timeout_s = max(channel.timeout_s, telegram.timeout_s if telegram else 0.0)
+        self._claim_limit = claim_limit(batch_size, concurrency, lease_s, timeout_s)
         self._slots = asyncio.Semaphore(concurrency)
         self._lease_s = lease_s
         self._idle_poll_s = idle_poll_s
@@ -104,21 +117,40 @@ class Notifier:
             pass
 
     async def run_once(self) -> int:
-        """One round: claim what is due, send it concurrently, record it; returns the count."""
-        due = await claim_due(
+        """One round: claim what is due, send it concurrently, record it; returns the count.
+
+        Deliveries the claim settled as muted count too: a round full of them is a full batch,
+        and the next round starts at once for whatever waits behind them.
+        """
+        claim = await claim_round(
             self._clock(),
             self._claim_limit,
             self._lease_s,
-            destination_kinds=CLAIMED_DESTINATION_KINDS,
+            destination_kinds=self._kinds,
         )
-        if not due:
-            return 0
-        results = await asyncio.gather(*(self._deliver(d) for d in due), return_exceptions=True)
-        _log_round(due, results)
-        return len(due)
+        if not claim.due:
+            if claim.muted:
+                logger.info("notifier round: %d muted", claim.muted)
+            return claim.muted
+        jobs = self._jobs(claim.due)
+        results = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+        _log_round([batch for batch, _ in jobs], results, claim.muted)
+        return len(claim.due) + claim.muted
 
-    async def _deliver(self, due: DueDelivery) -> str:
-        """Send one delivery and record the attempt; returns the delivery's new status.
+    def _jobs(self, due: Sequence[DueDelivery]) -> list[Job]:
+        """The sends of a round, each with the deliveries it carries."""
+        jobs: list[Job] = [((d,), self._deliver(d)) for d in due if d.destination.kind != TELEGRAM]
+        if self._telegram is not None:
+            chats = [d for d in due if d.destination.kind == TELEGRAM]
+            sends = self._telegram.plan(chats, self._explorers)
+            jobs += [(s.deliveries, self._deliver_telegram(self._telegram, s)) for s in sends]
+            unsent = tuple(nothing_to_edit(chats))
+            if unsent:
+                jobs.append((unsent, _settle(unsent)))
+        return jobs
+
+    async def _deliver(self, due: DueDelivery) -> list[str]:
+        """Send one webhook delivery and record the attempt; returns its new status.
 
         A delivery can be sent more than once: if the process dies between the send and the
         record, the lease expires and another round sends it again. Receivers deduplicate with
@@ -127,8 +159,34 @@ class Notifier:
         async with self._slots:
             started_at = self._clock()
             outcome = await self._send(due, started_at)
+        return [await self._record(due, started_at, outcome, decide)]
+
+    async def _deliver_telegram(self, channel: TelegramChannel, send: TelegramSend) -> list[str]:
+        """Send one Telegram message and record its outcome for every delivery it carries.
+
+        The limiter, not the slots, bounds these sends: they wait for their turn there. Telegram
+        has no idempotency key, so a process that dies between the send and the record sends
+        the message again once the lease expires: users may rarely see a notification twice.
+        """
+        started_at = self._clock()
+        outcome = await channel.send(send)
+        # A digest is one message for many events: none of them can be edited on its own.
+        message_ref = outcome.message_ref if len(send.deliveries) == 1 else None
+        return [
+            await self._record(d, started_at, outcome, decide_telegram, message_ref)
+            for d in send.deliveries
+        ]
+
+    async def _record(
+        self,
+        due: DueDelivery,
+        started_at: datetime,
+        outcome: Outcome,
+        policy: Decide,
+        message_ref: str | None = None,
+    ) -> str:
         number = due.attempts + 1
-        decision = decide(outcome, number, self._clock(), self._schedule_s, self._jitter())
+        decision = policy(outcome, number, self._clock(), self._schedule_s, self._jitter())
         await record_attempt(
             due.id,
             number,
@@ -140,6 +198,7 @@ class Notifier:
             status=decision.status,
             next_attempt_at=decision.next_attempt_at,
             disable_destination_reason=decision.disable_destination,
+            message_ref=message_ref,
         )
         observe_attempt(due.destination.kind, decision.status, outcome.latency_ms)
         return decision.status
@@ -157,6 +216,13 @@ class Notifier:
         )
 
 
+async def _settle(deliveries: Sequence[DueDelivery]) -> list[str]:
+    """Confirmations of notifications sent within a digest: there is no message to edit."""
+    reason = "its notification went out in a digest, which is not edited"
+    await settle_unsent([d.id for d in deliveries], reason)
+    return ["cancelled"] * len(deliveries)
+
+
 def claim_limit(batch_size: int, concurrency: int, lease_s: float, send_timeout_s: float) -> int:
     """How many deliveries one round may claim: no more than it can send before the lease ends.
 
@@ -172,9 +238,18 @@ def claim_limit(batch_size: int, concurrency: int, lease_s: float, send_timeout_
     return min(batch_size, concurrency * waves)
 
 
-def _log_round(due: Sequence[DueDelivery], results: Sequence[str | BaseException]) -> None:
-    for delivery, result in zip(due, results, strict=True):
-        if isinstance(result, BaseException):
+def _log_round(
+    batches: Sequence[Sequence[DueDelivery]],
+    results: Sequence[list[str] | BaseException],
+    muted: int,
+) -> None:
+    tally: Counter[str] = Counter()
+    for batch, result in zip(batches, results, strict=True):
+        if not isinstance(result, BaseException):
+            tally.update(result)
+            continue
+        tally["failed"] += len(batch)
+        for delivery in batch:
             # Left claimed: the lease expires and a later round tries it again.
             logger.error(
                 "delivery %s failed before its attempt was recorded",
@@ -182,12 +257,12 @@ def _log_round(due: Sequence[DueDelivery], results: Sequence[str | BaseException
                 exc_info=result,
                 extra={"delivery": delivery.id},
             )
-    tally = Counter(r if isinstance(r, str) else "failed" for r in results)
     logger.info(
-        "notifier round: %d claimed, %d delivered, %d to retry, %d dead, %d failed",
-        len(due),
+        "notifier round: %d claimed, %d delivered, %d to retry, %d dead, %d failed, %d muted",
+        sum(len(batch) for batch in batches),
         tally["delivered"],
         tally["pending"],
         tally["dead"],
         tally["failed"],
+        muted,
     )

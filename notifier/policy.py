@@ -23,12 +23,14 @@ DeliveryStatus = Literal["delivered", "pending", "dead"]
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one attempt produced; `status` is None when no HTTP response came back."""
+    """What one attempt produced; `status` is None when no HTTP response came back.
+    `message_ref` is the id of the chat message it posted or edited, where there is one."""
 
     status: int | None
     error: str | None
     retry_after_s: float | None
     latency_ms: float
+    message_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ def render_webhook_body(d: DueDelivery, chain_id: int, explorer_url: str | None)
         "event": event.event_name,
         "args": render_args(event.args, d.abi_inputs),
         "explorer_url": transaction_link(explorer_url, event.transaction_hash),
+        # Sent before the chain's confirmations: an event.confirmed or event.reverted follows.
+        "provisional": d.provisional,
     }
     if event.event_name is None:
         body["topics"] = list(event.topics)

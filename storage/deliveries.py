@@ -18,7 +18,7 @@ from storage.models import Delivery, DeliveryAttempt, Destination
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 
-DELIVERY_STATUSES = ("pending", "delivered", "dead", "cancelled")
+DELIVERY_STATUSES = ("waiting", "pending", "delivered", "dead", "cancelled", "muted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,13 @@ class DueEvent:
 
 @dataclass(frozen=True, slots=True)
 class DueDelivery:
-    """A claimed delivery with everything needed to render and send it without more queries."""
+    """A claimed delivery with everything needed to render and send it without more queries.
+
+    `token_symbol` and `token_decimals` are those of the subscribed contract when it is an
+    ERC-20 token whose chain told them. `provisional` marks a notification sent before its
+    event was confirmed. `original_ref` is, for a confirmation or a correction, the chat's id
+    of the notification it settles, when that was a message of its own.
+    """
 
     id: str
     kind: str
@@ -64,6 +70,11 @@ class DueDelivery:
     destination: DueDestination
     event: DueEvent
     abi_inputs: tuple[AbiParam, ...]
+    language: str = "en"
+    token_symbol: str | None = None
+    token_decimals: int | None = None
+    provisional: bool = False
+    original_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +101,18 @@ class DeliveryRow:
 # The inner SELECT picks the due rows; on PostgreSQL it locks them with SKIP LOCKED so that
 # concurrent notifiers each take different rows, and the lease (claimed_until) lets any of them
 # take over rows whose claimer died before recording an attempt.
+# A due event notification of a subscription muted at `now` is settled as `muted` by the same
+# statement instead of being leased. Corrections (kind event.reverted) are never muted: they
+# exist only for notifications that were sent (or were being sent), and whoever read one must
+# learn that its event is void.
+_MUTED = """kind = 'event' AND EXISTS (
+        SELECT 1 FROM subscription_mutes m
+        WHERE m.subscription_id = deliveries.subscription_id AND m.until > {now}
+    )"""
 _CLAIM_SQL = """
-UPDATE deliveries SET claimed_until = {lease_end}
+UPDATE deliveries SET
+    status = CASE WHEN {muted} THEN 'muted' ELSE status END,
+    claimed_until = CASE WHEN {muted} THEN NULL ELSE {lease_end} END
 WHERE id IN (
     SELECT id FROM deliveries
     WHERE status = 'pending' AND next_attempt_at <= {now}
@@ -102,26 +123,41 @@ WHERE id IN (
     ORDER BY next_attempt_at
     LIMIT {limit}{lock}
 )
-RETURNING id
+RETURNING id, status
 """
 
 _DETAILS_SQL = """
 SELECT dl.id AS id, dl.kind AS kind, dl.attempts AS attempts,
-       dl.subscription_id AS subscription_id,
+       dl.subscription_id AS subscription_id, dl.provisional AS provisional,
+       (SELECT o.message_ref FROM deliveries o
+        WHERE o.event_id = dl.event_id AND o.subscription_id = dl.subscription_id
+          AND o.destination_id = dl.destination_id AND o.kind = 'event'
+          AND o.message_ref IS NOT NULL
+        ORDER BY o.created_at DESC LIMIT 1) AS original_ref,
        ds.id AS destination_id, ds.kind AS destination_kind, ds.target AS target,
        ds.secret AS secret,
        e.chain AS chain, e.block_number AS block_number, e.block_hash AS block_hash,
        e.transaction_hash AS transaction_hash, e.log_index AS log_index, e.contract AS contract,
        e.event_name AS event_name, e.args AS args, e.topics AS topics, e.data AS data,
-       c.abi AS abi
+       c.abi AS abi, c.symbol AS token_symbol, c.decimals AS token_decimals,
+       u.language AS language
 FROM deliveries dl
 JOIN destinations ds ON ds.id = dl.destination_id
+JOIN users u ON u.id = ds.user_id
 JOIN events e ON e.id = dl.event_id
 JOIN subscriptions s ON s.id = dl.subscription_id
 JOIN contracts c ON c.id = s.contract_id
 WHERE dl.id IN ({ids})
 ORDER BY dl.next_attempt_at
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim took: the deliveries to send, and how many it settled as muted."""
+
+    due: tuple[DueDelivery, ...]
+    muted: int
 
 
 async def claim_due(
@@ -132,23 +168,39 @@ async def claim_due(
     destination_kinds: Sequence[str] = ("webhook",),
 ) -> list[DueDelivery]:
     """Lease up to `limit` pending deliveries that are due at `now` for `lease_s` seconds."""
+    claim = await claim_round(now, limit, lease_s, destination_kinds=destination_kinds)
+    return list(claim.due)
+
+
+async def claim_round(
+    now: datetime,
+    limit: int,
+    lease_s: float,
+    *,
+    destination_kinds: Sequence[str] = ("webhook",),
+) -> Claim:
+    """Take up to `limit` due deliveries: lease for `lease_s` seconds those to send, and settle
+    as `muted` the event notifications of subscriptions muted at `now`."""
     now_utc = now.astimezone(UTC)
     values: list[Any] = [now_utc + timedelta(seconds=lease_s), now_utc, limit, *destination_kinds]
     sql = _CLAIM_SQL.format(
-        lease_end=_param(1),
+        muted=_MUTED.format(now=_param(2)),
+        # Inside CASE nothing tells PostgreSQL the parameter's type, and text will not do.
+        lease_end=_param(1) + ("::timestamptz" if dialect().is_postgres else ""),
         now=_param(2),
         limit=_param(3),
         kinds=", ".join(_param(4 + i) for i in range(len(destination_kinds))),
         lock="\n    FOR UPDATE SKIP LOCKED" if dialect().is_postgres else "",
     )
     claimed = await connection().execute_query_dict(sql, values)
-    if not claimed:
-        return []
-    ids = [row["id"] for row in claimed]
+    ids = [row["id"] for row in claimed if row["status"] != "muted"]
+    muted = len(claimed) - len(ids)
+    if not ids:
+        return Claim((), muted)
     rows = await connection().execute_query_dict(
         _DETAILS_SQL.format(ids=dialect().placeholders(len(ids))), ids
     )
-    return [_due_delivery(row) for row in rows]
+    return Claim(tuple(_due_delivery(row) for row in rows), muted)
 
 
 def _param(index: int) -> str:
@@ -184,6 +236,11 @@ def _due_delivery(row: dict[str, Any]) -> DueDelivery:
         destination=destination,
         event=event,
         abi_inputs=_event_inputs(_json_text(row["abi"]), event.event_name, len(topics)),
+        language=row["language"],
+        token_symbol=row["token_symbol"],
+        token_decimals=None if row["token_decimals"] is None else int(row["token_decimals"]),
+        provisional=bool(row["provisional"]),
+        original_ref=row["original_ref"],
     )
 
 
@@ -243,8 +300,10 @@ async def record_attempt(
     status: str,
     next_attempt_at: datetime | None,
     disable_destination_reason: str | None = None,
+    message_ref: str | None = None,
 ) -> None:
-    """Store one attempt and the delivery's new state in one transaction.
+    """Store one attempt and the delivery's new state in one transaction; `message_ref` is the
+    chat's id of the message the attempt produced.
 
     The delivery is only updated while still pending: the watcher may have cancelled it (reorg)
     or another notifier may have finished it after this one's lease expired.
@@ -259,7 +318,7 @@ async def record_attempt(
     if next_attempt_at is not None:
         changes["next_attempt_at"] = next_attempt_at
     if status == "delivered":
-        changes |= {"sent_at": started_at, "latency_ms": latency_ms}
+        changes |= {"sent_at": started_at, "latency_ms": latency_ms, "message_ref": message_ref}
     async with in_transaction(connection().connection_name) as db:
         await DeliveryAttempt.create(
             using_db=db,
@@ -274,6 +333,13 @@ async def record_attempt(
         await Delivery.filter(id=delivery_id, status="pending").using_db(db).update(**changes)
         if disable_destination_reason is not None:
             await _disable_destination(db, delivery_id, disable_destination_reason)
+
+
+async def settle_unsent(delivery_ids: Sequence[str], reason: str) -> None:
+    """Close claimed deliveries that have nothing to send, saying why."""
+    await Delivery.filter(id__in=list(delivery_ids), status="pending").update(
+        status="cancelled", claimed_until=None, last_error=reason
+    )
 
 
 async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: str) -> None:
@@ -294,6 +360,14 @@ async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: 
             status="cancelled", claimed_until=None, last_error=f"destination disabled: {reason}"
         )
     )
+
+
+async def save_destination_target(destination_id: int, old_target: str, new_target: str) -> None:
+    """Point a destination at its new address (a Telegram group that became a supergroup).
+
+    Only a destination still at `old_target` changes, so a concurrent rewrite is not undone.
+    """
+    await Destination.filter(id=destination_id, target=old_target).update(target=new_target)
 
 
 async def count_by_status() -> dict[str, int]:

@@ -34,13 +34,19 @@ class ChatIdentity(Model):
 
 
 class Contract(Model):
-    """A contract on a chain with the ABI its events are decoded with."""
+    """A contract on a chain with the ABI its events are decoded with.
+
+    An ERC-20 token's symbol and decimals, as the chain told them when it was added, make its
+    amounts readable in notifications (both None when not known or not a token).
+    """
 
     id = fields.IntField(primary_key=True)
     chain = fields.CharField(max_length=64)
     address = fields.CharField(max_length=64, db_index=True)
     abi: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     standard = fields.CharField(max_length=16, null=True)
+    symbol = fields.CharField(max_length=32, null=True)
+    decimals = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -83,6 +89,9 @@ class Subscription(Model):
     selector = fields.CharField(max_length=66, null=True)
     filter_expr = fields.TextField(default="")
     status = fields.CharField(max_length=16, default="active")
+    instant = fields.BooleanField(default=False)
+    """Notify as soon as the block is seen, before the chain's confirmations: the notification
+    is marked provisional, then confirmed or reverted."""
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -141,6 +150,8 @@ class Event(Model):
     topics: fields.Field[list[str]] = fields.JSONField(default=list)
     data = fields.TextField(default="0x")
     status = fields.CharField(max_length=16, default="active")
+    confirmed = fields.BooleanField(default=True)
+    """False while its block has fewer than the chain's confirmations on top of it."""
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -150,20 +161,31 @@ class Event(Model):
 
 
 class Delivery(Model):
-    """The outbox: one notification of one event to one destination, with its progress."""
+    """The outbox: one notification of one event to one destination, with its progress.
+
+    Its references carry no database constraint on PostgreSQL: checking three foreign keys
+    for each of the tens of thousands of rows a catch-up step inserts cost more than storing
+    the rows. Only the outbox transaction inserts deliveries, always for the events it
+    inserts in the same transaction and for subscriptions and destinations it read, and
+    nothing deletes those rows (they change status), so the references cannot dangle.
+    """
 
     id = fields.UUIDField(primary_key=True)
     event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
-        "models.Event", related_name="deliveries", on_delete=fields.CASCADE
+        "models.Event", related_name="deliveries", db_constraint=False, db_index=True
     )
     subscription: fields.ForeignKeyRelation[Subscription] = fields.ForeignKeyField(
-        "models.Subscription", related_name="deliveries", on_delete=fields.CASCADE
+        "models.Subscription", related_name="deliveries", db_constraint=False
     )
     destination: fields.ForeignKeyRelation[Destination] = fields.ForeignKeyField(
-        "models.Destination", related_name="deliveries", on_delete=fields.CASCADE
+        "models.Destination", related_name="deliveries", db_constraint=False
     )
     kind = fields.CharField(max_length=32, default="event")
     status = fields.CharField(max_length=16, default="pending")
+    provisional = fields.BooleanField(default=False)
+    """Sent before its event was confirmed: a confirmation or a reversal follows."""
+    message_ref = fields.CharField(max_length=64, null=True)
+    """The chat's id of the message this delivery produced, for editing it later."""
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     claimed_until = fields.DatetimeField(null=True)
@@ -194,3 +216,86 @@ class DeliveryAttempt(Model):
 
     class Meta:
         table = "delivery_attempts"
+
+
+class Chat(Model):
+    """A conversation on a chat platform, and the account that owns what is made in it.
+
+    Subscriptions and destinations belong to a User, their owner account. A private chat is
+    owned by the person's own user (the one their ChatIdentity points to). A group or channel
+    gets a user of its own when first seen, so whatever is made there belongs to the chat:
+    every member may list it, only the chat's admins may change it, and it is never visible
+    from any other chat.
+    """
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    external_id = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="chats", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chats"
+        unique_together = (("platform", "external_id"),)
+
+
+class WizardState(Model):
+    """One person's conversation with the subscribe wizard in one chat: the step and the
+    answers so far, kept so that a restart in the middle of it loses nothing."""
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    chat_external_id = fields.CharField(max_length=64)
+    user_external_id = fields.CharField(max_length=64)
+    step = fields.CharField(max_length=32)
+    data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "wizard_states"
+        unique_together = (("platform", "chat_external_id", "user_external_id"),)
+
+
+class SubscriptionMute(Model):
+    """Until when a subscription's notifications are held back (no row: not muted)."""
+
+    id = fields.IntField(primary_key=True)
+    subscription: fields.OneToOneRelation[Subscription] = fields.OneToOneField(
+        "models.Subscription", related_name="mute", on_delete=fields.CASCADE
+    )
+    until = fields.DatetimeField()
+
+    class Meta:
+        table = "subscription_mutes"
+
+
+class ChainHealth(Model):
+    """The last state a chain's watcher reported, and whether its subscribers were told of a stall.
+
+    Roles may run in separate processes, so the watcher's live status is written here for the
+    bot's /status and the notifier's stall notices. The watcher writes the snapshot columns
+    only, the notifier the stall columns only, each with single-statement updates.
+    """
+
+    chain = fields.CharField(max_length=64, primary_key=True)
+    head_number = fields.BigIntField(null=True)
+    cursor_number = fields.BigIntField(null=True)
+    healthy = fields.BooleanField(default=False)
+    halted_reason = fields.TextField(null=True)
+    error = fields.TextField(null=True)
+    updated_at = fields.DatetimeField()
+    unhealthy_since = fields.DatetimeField(null=True)
+    """Since when the watcher's steps have been failing (None while they succeed)."""
+    stuck_since = fields.DatetimeField(null=True)
+    """Since when the cursor has stood still below the head less the confirmations."""
+    stalled_since = fields.DatetimeField(null=True)
+    """Set by the notifier that claimed the stall notice, cleared by the one that claimed the
+    recovery notice."""
+    stall_notified = fields.BooleanField(default=False)
+    """True while a stall notice has been claimed and no recovery notice yet."""
+
+    class Meta:
+        table = "chain_health"

@@ -70,6 +70,15 @@ class Step:
     hashes: Sequence[tuple[int, str]]
     keep_hashes: int
     """How many of the newest stored hashes to keep (the reorg window)."""
+    confirmed_through: int | None = None
+    """Events in blocks up to this one have their confirmations; None: every block has."""
+    unconfirmed_from: int = 0
+    """The lowest block that may still hold an unconfirmed event."""
+    instant: frozenset[int] = frozenset()
+    """Subscriptions notified before their events are confirmed (provisionally)."""
+
+    def is_confirmed(self, block_number: int) -> bool:
+        return self.confirmed_through is None or block_number <= self.confirmed_through
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +105,20 @@ def _db_time(now: datetime) -> Any:
 
 
 async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime) -> int:
-    """Store matched events, one pending delivery per target, and the new cursor; returns the
-    number of deliveries created."""
+    """Store matched events, one delivery per target, and the new cursor, and confirm the
+    events that have just reached their confirmations; returns the number of deliveries that
+    became due.
+
+    A delivery of an unconfirmed event is due at once, marked provisional, when its
+    subscription is instant; otherwise it is `waiting` until its event is confirmed.
+    """
     sql = _statements(dialect())
+    db_now = _db_time(now)
     async with in_transaction(connection().connection_name) as conn:
         await _move_cursor(conn, sql, step)
-        created = (
-            await _insert_matches(conn, sql, step.chain, matches, _db_time(now)) if matches else 0
-        )
+        created = await _insert_matches(conn, sql, step, matches, db_now) if matches else 0
+        if step.confirmed_through is not None:
+            created += await _confirm(conn, sql, step, db_now)
         await _save_hashes(conn, sql, step)
     return created
 
@@ -117,35 +132,69 @@ async def _move_cursor(conn: BaseDBAsyncClient, sql: _Sql, step: Step) -> None:
 
 
 async def _insert_matches(
-    conn: BaseDBAsyncClient, sql: _Sql, chain: str, matches: Sequence[MatchedEvent], now: Any
+    conn: BaseDBAsyncClient, sql: _Sql, step: Step, matches: Sequence[MatchedEvent], now: Any
 ) -> int:
     low = min(m.event.block_number for m in matches)
     high = max(m.event.block_number for m in matches)
-    _, rows = await conn.execute_query(sql.existing_events, [chain, low, high])
+    _, rows = await conn.execute_query(sql.existing_events, [step.chain, low, high])
     existing = {(r["block_hash"], r["transaction_hash"], r["log_index"]): r for r in rows}
     ids = iter(new_ids(len(matches) + sum(len(m.targets) for m in matches)))
     event_rows: list[list[Any]] = []
     delivery_rows: list[list[Any]] = []
-    reactivated: list[str] = []
+    reactivated: list[tuple[str, bool]] = []
+    due = 0
     for match in matches:
         event = match.event
         known = existing.get((event.block_hash, event.transaction_hash, event.log_index))
         if known is not None and known["status"] == "active":
             continue  # stored by an earlier pass over these blocks: never twice
+        confirmed = step.is_confirmed(event.block_number)
         if known is not None:
             event_id = str(known["id"])
-            reactivated.append(event_id)  # a reorg took it away and another brought it back
+            # A reorg took it away and another brought it back.
+            reactivated.append((event_id, confirmed))
         else:
             event_id = next(ids)
-            event_rows.append(_event_row(event_id, event, now))
+            event_rows.append(_event_row(event_id, event, now, confirmed))
         for subscription_id, destination_id in match.targets:
-            row = [next(ids), event_id, subscription_id, destination_id, now, now]
-            delivery_rows.append([*row, "event", "pending", 0])
+            row = [next(ids), event_id, subscription_id, destination_id, now, now, "event"]
+            if confirmed:
+                delivery_rows.append([*row, "pending", 0, False])
+            elif subscription_id in step.instant:
+                delivery_rows.append([*row, "pending", 0, True])
+            else:
+                delivery_rows.append([*row, "waiting", 0, False])
+                continue
+            due += 1
     await _insert_rows(conn, sql, "events", EVENT_COLUMNS, event_rows)
-    for event_id in reactivated:
-        await conn.execute_query(sql.reactivate_event, [event_id])
+    for event_id, confirmed in reactivated:
+        await conn.execute_query(sql.reactivate_event, [confirmed, event_id])
     await _insert_rows(conn, sql, "deliveries", DELIVERY_COLUMNS, delivery_rows)
-    return len(delivery_rows)
+    return due
+
+
+async def _confirm(conn: BaseDBAsyncClient, sql: _Sql, step: Step, now: Any) -> int:
+    """Confirm the events whose blocks now have their confirmations: waiting deliveries become
+    due, provisional ones not yet sent lose the mark, and each provisional notification already
+    sent (or being sent) gets an `event.confirmed` delivery that settles it."""
+    assert step.confirmed_through is not None
+    _, rows = await conn.execute_query(
+        sql.unconfirmed_events, [step.chain, step.unconfirmed_from, step.confirmed_through]
+    )
+    due = 0
+    for row in rows:
+        event_id = str(row["id"])
+        await conn.execute_query(sql.confirm_event, [event_id])
+        released, _ = await conn.execute_query(sql.release_waiting, [now, event_id])
+        _, sent = await conn.execute_query(sql.provisional_sent_or_in_flight, [event_id, now])
+        for target in sent:
+            values = [new_ids(1)[0], event_id, target["subscription_id"]]
+            await conn.execute_query(
+                sql.insert_confirmation, [*values, target["destination_id"], now, now]
+            )
+        await conn.execute_query(sql.unmark_provisional, [event_id, now])
+        due += released + len(sent)
+    return due
 
 
 async def _insert_rows(
@@ -162,10 +211,17 @@ async def _insert_rows(
         async with conn.acquire_connection() as raw:
             await raw.copy_records_to_table(table, records=rows, columns=columns)
     else:
-        await conn.execute_many(sql.inserts[table], rows)
+        # Many rows per statement: sqlite3 lets go of the GIL once per statement, so a
+        # thousand-row INSERT leaves the event loop free to decode the next range meanwhile,
+        # where executemany would contend for the GIL on every row.
+        per_statement = SQLITE_MAX_VARIABLES // len(columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = [value for row in chunk for value in row]
+            await conn.execute_query(sql.multi_insert(table, columns, len(chunk)), values)
 
 
-def _event_row(event_id: str, event: StoredEvent, now: Any) -> list[Any]:
+def _event_row(event_id: str, event: StoredEvent, now: Any, confirmed: bool) -> list[Any]:
     return [
         event_id,
         event.chain,
@@ -181,6 +237,7 @@ def _event_row(event_id: str, event: StoredEvent, now: Any) -> list[Any]:
         event.data,
         now,
         "active",
+        confirmed,
     ]
 
 
@@ -202,8 +259,9 @@ async def rollback(
 ) -> RollbackResult:
     """Undo everything above the fork point in one transaction.
 
-    Events of orphaned blocks become `reverted`; their pending deliveries are cancelled;
-    deliveries already sent (or being sent) get a correction delivery of kind `event.reverted`.
+    Events of orphaned blocks become `reverted`; their pending and waiting deliveries are
+    cancelled; deliveries already sent (or being sent) get a correction delivery of kind
+    `event.reverted`.
     """
     sql = _statements(dialect())
     db_now = _db_time(now)
@@ -241,12 +299,16 @@ async def _revert_event(
 
 EVENT_COLUMNS = (
     "id", "chain", "block_number", "block_hash", "transaction_hash", "log_index", "contract",
-    "selector", "event_name", "args", "topics", "data", "created_at", "status",
+    "selector", "event_name", "args", "topics", "data", "created_at", "status", "confirmed",
 )  # fmt: skip
 DELIVERY_COLUMNS = (
     "id", "event_id", "subscription_id", "destination_id", "next_attempt_at", "created_at",
-    "kind", "status", "attempts",
+    "kind", "status", "attempts", "provisional",
 )  # fmt: skip
+
+
+SQLITE_MAX_VARIABLES = 32_766
+"""SQLite's default limit on the parameters of one statement (since 3.32)."""
 
 
 @functools.cache
@@ -260,11 +322,6 @@ class _Sql:
     def __init__(self, d: Dialect) -> None:
         self.dialect = d
         p = d.placeholder
-        self.inserts = {
-            table: f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({d.placeholders(len(columns))})"
-            for table, columns in (("events", EVENT_COLUMNS), ("deliveries", DELIVERY_COLUMNS))
-        }
         self.move_cursor = (
             f"UPDATE chain_cursors SET block_number = {p(1)}, block_hash = {p(2)} "
             f"WHERE chain = {p(3)} AND block_number = {p(4)} AND block_hash = {p(5)}"
@@ -273,7 +330,9 @@ class _Sql:
             "SELECT id, block_hash, transaction_hash, log_index, status FROM events "
             f"WHERE chain = {p(1)} AND block_number BETWEEN {p(2)} AND {p(3)}"
         )
-        self.reactivate_event = f"UPDATE events SET status = 'active' WHERE id = {p(1)}"
+        self.reactivate_event = (
+            f"UPDATE events SET status = 'active', confirmed = {p(1)} WHERE id = {p(2)}"
+        )
         self.upsert_hash = (
             f"INSERT INTO block_hashes (chain, number, hash) VALUES ({d.placeholders(3)}) "
             "ON CONFLICT (chain, number) DO UPDATE SET hash = excluded.hash"
@@ -290,17 +349,53 @@ class _Sql:
             "AND status = 'active'"
         )
         self.revert_event = f"UPDATE events SET status = 'reverted' WHERE id = {p(1)}"
+        sent_or_in_flight = (
+            f"(status = 'delivered' OR (status = 'pending' AND claimed_until IS NOT NULL "
+            f"AND claimed_until > {p(2)}))"
+        )
         self.sent_or_in_flight = (
             "SELECT subscription_id, destination_id FROM deliveries "
-            f"WHERE event_id = {p(1)} AND kind = 'event' AND (status = 'delivered' "
-            f"OR (status = 'pending' AND claimed_until IS NOT NULL AND claimed_until > {p(2)}))"
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND {sent_or_in_flight}"
         )
-        self.insert_correction = (
+        insert_notice = (
             "INSERT INTO deliveries (id, event_id, subscription_id, destination_id, "
-            "next_attempt_at, created_at, kind, status, attempts) "
-            f"VALUES ({d.placeholders(6)}, 'event.reverted', 'pending', 0)"
+            "next_attempt_at, created_at, kind, status, attempts, provisional) "
+            f"VALUES ({d.placeholders(6)}, '{{kind}}', 'pending', 0, false)"
         )
+        self.insert_correction = insert_notice.format(kind="event.reverted")
+        self.insert_confirmation = insert_notice.format(kind="event.confirmed")
+        self.unconfirmed_events = (
+            f"SELECT id FROM events WHERE chain = {p(1)} AND block_number BETWEEN {p(2)} "
+            f"AND {p(3)} AND status = 'active' AND confirmed = false"
+        )
+        self.confirm_event = f"UPDATE events SET confirmed = true WHERE id = {p(1)}"
+        self.release_waiting = (
+            f"UPDATE deliveries SET status = 'pending', next_attempt_at = {p(1)} "
+            f"WHERE event_id = {p(2)} AND status = 'waiting'"
+        )
+        self.provisional_sent_or_in_flight = (
+            "SELECT subscription_id, destination_id FROM deliveries "
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND provisional = true "
+            f"AND {sent_or_in_flight}"
+        )
+        self.unmark_provisional = (
+            "UPDATE deliveries SET provisional = false "
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND status = 'pending' "
+            f"AND (claimed_until IS NULL OR claimed_until <= {p(2)})"
+        )
+        self._multi_inserts: dict[tuple[str, int], str] = {}
         self.cancel_pending = (
             "UPDATE deliveries SET status = 'cancelled' "
-            f"WHERE event_id = {p(1)} AND kind = 'event' AND status = 'pending'"
+            f"WHERE event_id = {p(1)} AND kind = 'event' AND status IN ('pending', 'waiting')"
         )
+
+    def multi_insert(self, table: str, columns: tuple[str, ...], rows: int) -> str:
+        """INSERT of `rows` rows; the full-size statement of each table is built only once."""
+        key = (table, rows)
+        if key in self._multi_inserts:
+            return self._multi_inserts[key]
+        group = f"({self.dialect.placeholders(len(columns))})"
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([group] * rows)}"
+        if rows == SQLITE_MAX_VARIABLES // len(columns):
+            self._multi_inserts[key] = statement
+        return statement

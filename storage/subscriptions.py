@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from storage.db import connection, dialect
-from storage.models import ChatIdentity, Contract, Destination, IndexVersion, Subscription, User
+from storage.models import (
+    ChatIdentity,
+    Contract,
+    Destination,
+    IndexVersion,
+    Subscription,
+    SubscriptionMute,
+    User,
+)
 
 CLI_PLATFORM = "cli"
 CLI_EXTERNAL_ID = "local"
@@ -44,6 +53,7 @@ class SubscriptionRow:
     destination_kind: str
     destination_target: str
     created_at: datetime
+    instant: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,7 @@ class ActiveSubscription:
     event_name: str | None
     filter_expr: str
     abi: list[dict[str, Any]]
+    instant: bool = False
 
 
 async def ensure_cli_user() -> int:
@@ -96,6 +107,7 @@ async def create_webhook_subscription(
     filter_expr: str,
     url: str,
     secret: str,
+    instant: bool = False,
 ) -> CreatedSubscription:
     """Contract, webhook destination and subscription in one transaction that also tells
     watchers to reload their index."""
@@ -114,6 +126,7 @@ async def create_webhook_subscription(
             event_name=event_name,
             selector=selector,
             filter_expr=filter_expr,
+            instant=instant,
             using_db=db,
         )
         await _bump_index_version(db)
@@ -133,6 +146,7 @@ async def list_subscriptions(user_id: int | None = None) -> list[SubscriptionRow
         "status",
         "destination_id",
         "created_at",
+        "instant",
         address="contract__address",
         destination_kind="destination__kind",
         destination_target="destination__target",
@@ -150,6 +164,7 @@ async def fetch_active_subscriptions(chain: str) -> list[ActiveSubscription]:
             "selector",
             "event_name",
             "filter_expr",
+            "instant",
             subscription_id="id",
             address="contract__address",
             abi="contract__abi",
@@ -183,3 +198,113 @@ async def _bump_index_version(db: BaseDBAsyncClient) -> None:
     )
     if dialect().is_postgres:
         await db.execute_query(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEventSubscription:
+    """One event of a contract to watch, with its (normalized) filter."""
+
+    event_name: str | None
+    selector: str | None
+    filter_expr: str
+
+
+async def create_subscriptions(
+    *,
+    owner_id: int,
+    chain: str,
+    address: str,
+    abi: list[dict[str, Any]],
+    standard: str | None,
+    events: Sequence[NewEventSubscription],
+    destination_id: int,
+    symbol: str | None = None,
+    decimals: int | None = None,
+    instant: bool = False,
+) -> list[int]:
+    """One contract (with its token's symbol and decimals, when known) and a subscription per
+    event for an existing destination of the owner, in one transaction that also tells
+    watchers to reload; the new ids in the order given."""
+    async with in_transaction(connection().connection_name) as db:
+        contract = await Contract.create(
+            chain=chain,
+            address=address.lower(),
+            abi=abi,
+            standard=standard,
+            symbol=symbol,
+            decimals=decimals,
+            using_db=db,
+        )
+        ids = []
+        for event in events:
+            subscription = await Subscription.create(
+                user_id=owner_id,
+                contract=contract,
+                destination_id=destination_id,
+                chain=chain,
+                event_name=event.event_name,
+                selector=event.selector,
+                filter_expr=event.filter_expr,
+                instant=instant,
+                using_db=db,
+            )
+            ids.append(int(subscription.id))
+        await _bump_index_version(db)
+    return ids
+
+
+async def list_owned_subscriptions(owner_id: int) -> list[SubscriptionRow]:
+    """The owner's subscriptions that are not deleted, oldest first."""
+    rows = await list_subscriptions(owner_id)
+    return [row for row in rows if row.status != "deleted"]
+
+
+async def fetch_owned_subscription(owner_id: int, subscription_id: int) -> SubscriptionRow | None:
+    """One of the owner's subscriptions; None for a deleted one or one of somebody else."""
+    found = [row for row in await list_owned_subscriptions(owner_id) if row.id == subscription_id]
+    return found[0] if found else None
+
+
+async def fetch_subscription_abi(subscription_id: int) -> list[dict[str, Any]]:
+    rows = await Subscription.filter(id=subscription_id).values(abi="contract__abi")
+    return list(rows[0]["abi"]) if rows else []
+
+
+async def set_owned_subscription_status(owner_id: int, subscription_id: int, status: str) -> bool:
+    """Pause, resume or delete one of the owner's subscriptions; False when it has none such."""
+    if await fetch_owned_subscription(owner_id, subscription_id) is None:
+        return False
+    return await set_subscription_status(subscription_id, status)
+
+
+async def set_owned_subscription_instant(
+    owner_id: int, subscription_id: int, instant: bool
+) -> bool:
+    """Notify one of the owner's subscriptions before confirmations (provisionally) or only
+    after them; False when the owner has no such subscription."""
+    if await fetch_owned_subscription(owner_id, subscription_id) is None:
+        return False
+    async with in_transaction(connection().connection_name) as db:
+        await Subscription.filter(id=subscription_id).using_db(db).update(instant=instant)
+        await _bump_index_version(db)
+    return True
+
+
+async def mute_subscription(owner_id: int, subscription_id: int, until: datetime | None) -> bool:
+    """Hold back one of the owner's subscriptions' notifications until `until` (None: speak
+    again now); False when the owner has no such subscription."""
+    if await fetch_owned_subscription(owner_id, subscription_id) is None:
+        return False
+    async with in_transaction(connection().connection_name) as db:
+        await SubscriptionMute.filter(subscription_id=subscription_id).using_db(db).delete()
+        if until is not None:
+            await SubscriptionMute.create(subscription_id=subscription_id, until=until, using_db=db)
+    return True
+
+
+async def fetch_mutes(subscription_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each muted subscription of `subscription_ids` speaks again."""
+    rows = await SubscriptionMute.filter(subscription_id__in=list(subscription_ids)).values(
+        "subscription_id", "until"
+    )
+    return {int(row["subscription_id"]): row["until"] for row in rows}

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench import catchup, head_latency
+from bench import catchup, head_latency, telegram_fanout
 
 
 def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
@@ -38,3 +38,15 @@ def test_head_latency_benchmark_delivers_each_block_exactly_once_in_both_modes(
 def test_benchmark_options_reject_an_unknown_database() -> None:
     with pytest.raises(SystemExit):
         catchup.parse_options(["--backends", "mysql"])
+
+
+def test_telegram_fanout_benchmark_sends_one_message_per_chat_without_a_429(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    telegram_fanout.main(["--chats", "20", "--groups", "2", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    for backend in ("sqlite", "postgres"):
+        row = re.search(rf"^\| {backend} +\| 22 +\|.*$", out, re.MULTILINE)
+        assert row is not None, backend
+        assert re.search(r"\| 0 +\| yes +\| [\d.]+, 0 429s: ", row.group(0)), row.group(0)

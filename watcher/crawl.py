@@ -35,7 +35,7 @@ from watcher.readahead import RangeReader
 from watcher.reorg import find_fork_point, orphaned_hashes
 from watcher.rpc_errors import RpcError, RpcRangeTooLarge, RpcTransient
 from watcher.status import ChainStatus
-from watcher.types import BlockHeader, ChainSpec, RawLog
+from watcher.types import BlockHeader, ChainSpec, Match, RawLog
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,11 @@ class ChainWatcher:
         self.index = MatchIndex(spec.name, [])
         self.bloom = BloomQuery.build([], None)
         self.index_version = -1
+        self.instant: frozenset[int] = frozenset()
         self.cursor: tuple[int, str] = (0, "")
+        self.head_number = 0
+        self.unconfirmed_from = 0
+        """No unconfirmed event is stored below this block."""
         self.behind = True
         self.ranges = RangeReader(adapter)
 
@@ -113,6 +117,8 @@ class ChainWatcher:
             raise ChainHalted(f"{self.spec.name}: halted: {progress.halted_reason}")
         self.cursor = (progress.block_number, progress.block_hash)
         self.status.cursor = progress.block_number
+        below = self.spec.confirmations + self.spec.max_reorg_depth
+        self.unconfirmed_from = max(0, progress.block_number - below)
         log.info("watching from block %d", progress.block_number, extra={"chain": self.spec.name})
 
     async def _create_progress(self) -> ChainProgress:
@@ -125,11 +131,17 @@ class ChainWatcher:
         return await create_progress(self.spec.name, header.number, header.hash)
 
     async def step(self) -> None:
-        """One move: reload subscriptions if they changed, learn the head, read what is due."""
-        await self._refresh_index()
+        """One move: learn the head, reload subscriptions if they changed, read what is due.
+
+        The reload comes after the wait for a head: a subscription made while the watcher
+        waited must already match in the block that ends the wait.
+        """
         head = await self._next_head()
-        self.status.head = head.number
-        target = head.number - self.spec.confirmations
+        await self._refresh_index()
+        self.status.head = self.head_number = head.number
+        # Instant subscriptions are told of a block as soon as it is seen; the others only once
+        # it has its confirmations, and without them there is no reason to read it earlier.
+        target = head.number - (0 if self.instant else self.spec.confirmations)
         if target <= self.cursor[0]:
             self.behind = False
             if head.number == self.cursor[0] and head.hash != self.cursor[1]:
@@ -152,6 +164,7 @@ class ChainWatcher:
         sources = await fetch_active_subscriptions(self.spec.name)
         self.index = MatchIndex(self.spec.name, sources)
         self.bloom = BloomQuery.build(self.index.addresses, self.index.topic0s)
+        self.instant = frozenset(s.subscription_id for s in sources if s.instant)
         self.index_version = version
         log.info(
             "subscription index loaded: %d subscriptions on %d contracts",
@@ -173,7 +186,10 @@ class ChainWatcher:
                     return pushed
             else:
                 await asyncio.sleep(self.spec.poll_interval_s)
-        return await self.adapter.fetch_latest()
+        head = await self.adapter.fetch_latest()
+        idle = self.status.head is not None and head.number <= self.status.head
+        metrics.WATCHER_HEAD_POLLS.labels(self.spec.name, "idle" if idle else "new").inc()
+        return head
 
     async def _catch_up(self, target: int) -> None:
         first, last = self.planner.next_range(self.cursor[0] + 1, target)
@@ -195,7 +211,7 @@ class ChainWatcher:
         self.planner = self.planner.after_success()
         if last < target:
             self.ranges.read_ahead(*self.planner.next_range(last + 1, target), self.index)
-        await self._commit((last, read.last.hash), read.logs, [(last, read.last.hash)])
+        await self._commit((last, read.last.hash), read.matches, [(last, read.last.hash)])
 
     async def _follow(self, head: BlockHeader, target: int) -> None:
         chain = await self._headers_up_to(head, target)
@@ -205,8 +221,8 @@ class ChainWatcher:
         for parent, child in pairwise(chain):
             if child.parent_hash != parent.hash:
                 raise RpcTransient(f"block {child.number} does not link to block {parent.number}")
-        logs = await self._logs_of(chain)
-        await self._commit((target, chain[-1].hash), logs, [(h.number, h.hash) for h in chain])
+        matches = self.index.match(await self._logs_of(chain))
+        await self._commit((target, chain[-1].hash), matches, [(h.number, h.hash) for h in chain])
 
     async def _headers_up_to(self, head: BlockHeader, target: int) -> list[BlockHeader]:
         numbers = list(range(self.cursor[0] + 1, target + 1))
@@ -248,17 +264,27 @@ class ChainWatcher:
                 raise RpcTransient(f"eth_getLogs missed logs of block {header.number}")
 
     async def _commit(
-        self, new: tuple[int, str], logs: Sequence[RawLog], hashes: Sequence[tuple[int, str]]
+        self, new: tuple[int, str], matches: Sequence[Match], hashes: Sequence[tuple[int, str]]
     ) -> None:
-        matches = self.index.match(logs)
+        confirmed_through = (
+            self.head_number - self.spec.confirmations if self.spec.confirmations else None
+        )
         step = Step(
             chain=self.spec.name,
             expected=self.cursor,
             new=new,
             hashes=hashes,
             keep_hashes=self.spec.max_reorg_depth + 1,
+            confirmed_through=confirmed_through,
+            unconfirmed_from=self.unconfirmed_from,
+            instant=self.instant,
         )
         created = await commit_step(step, matches, self.clock())
+        if confirmed_through is not None:
+            # A reorg may shorten the chain by up to its depth, and blocks read again after it
+            # may hold unconfirmed events that far below what is confirmed now.
+            lowest = confirmed_through + 1 - self.spec.max_reorg_depth
+            self.unconfirmed_from = max(self.unconfirmed_from, lowest)
         metrics.WATCHER_BLOCKS.labels(self.spec.name).inc(new[0] - self.cursor[0])
         metrics.WATCHER_MATCHES.labels(self.spec.name).inc(len(matches))
         self.cursor = new

@@ -18,14 +18,13 @@ from yarl import URL
 
 from notifier.errors import DestinationRefused, DestinationUnresolved, NotifierError
 from notifier.policy import Outcome
+from notifier.webhook_targets import IPAddress, is_public_address
 
 USER_AGENT = "Blockbell-Webhooks/1"
 CONNECT_TIMEOUT_S = 5.0
 ERROR_EXCERPT_CHARS = 200
 # A receiver may ask for a pause with Retry-After; beyond a day the delivery would look lost.
 MAX_RETRY_AFTER_S = 86_400.0
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,20 +129,6 @@ async def _resolve(host: str, port: int | None) -> list[IPAddress]:
     if not addresses:
         raise DestinationUnresolved(f"{host} has no address")
     return addresses
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """False for loopback, private, link-local, reserved, multicast and unspecified addresses."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
 
 
 def _signed_headers(

@@ -28,6 +28,7 @@ from tests.support.database import database_url
 from tests.support.token import TOKEN_ABI
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "storage" / "migrations"
 BLOCKBELL = Path(sys.executable).parent / "blockbell"
 TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 TRANSFER = "Transfer(address indexed from, address indexed to, uint256 value)"
@@ -158,7 +159,7 @@ def test_run_rejects_an_unknown_role_naming_the_valid_ones(
     fails_with(
         capsys,
         ["run", "--roles", "watcher,bots"],
-        "--roles: unknown role 'bots'; valid roles are watcher, notifier, api",
+        "--roles: unknown role 'bots'; valid roles are bot, watcher, notifier, api",
     )
 
 
@@ -215,7 +216,9 @@ async def test_migrate_then_subscribe_three_ways_then_list_on_a_real_database(
     config.write_text(chains_toml("http://127.0.0.1:8545"))
     env = environment(fresh_database, config)
     code, out, _ = await blockbell(env, "migrate")
-    assert code == 0 and "applied 1 migration(s): models.0001_initial" in out
+    migrations = sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
+    applied = ", ".join(f"models.{name}" for name in migrations)
+    assert code == 0 and f"applied {len(migrations)} migration(s): {applied}" in out
     code, out, _ = await blockbell(env, "migrate")
     assert code == 0 and "the schema is up to date" in out
 

@@ -302,8 +302,29 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_HTTP_ADDR",
         "BLOCKBELL_WEBHOOK_ALLOW_PRIVATE",
         "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_URL",
         "DISCORD_BOT_TOKEN",
         "BLOCKBELL_LOG_LEVEL",
         "BLOCKBELL_WEBHOOK_SCHEDULE",
         "BLOCKBELL_WEBHOOK_TIMEOUT",
+        "BLOCKBELL_STALL_AFTER_S",
     }
+
+
+def test_the_telegram_api_url_defaults_to_telegram_and_may_point_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().telegram_api_url == "https://api.telegram.org"
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    assert load_settings().telegram_api_url == "http://127.0.0.1:8081"
+
+
+def test_a_telegram_api_url_that_is_not_http_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_API_URL", "ftp://api.telegram.org/secret-path-of-a-proxy")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("TELEGRAM_API_URL: expected an http(s) URL")
+    assert "secret-path" not in message

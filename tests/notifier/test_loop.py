@@ -101,6 +101,7 @@ async def test_delivery_is_sent_once_signed_with_the_documented_body_and_recorde
             "value": "1000000000000000000",
         },
         "explorer_url": "https://explorer.example/tx/" + TX,
+        "provisional": False,
     }
     stored = await Delivery.get(id=delivery.id)
     assert (stored.status, stored.attempts, stored.response_code) == ("delivered", 1, 200)

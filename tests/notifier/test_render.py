@@ -68,6 +68,7 @@ def test_decoded_event_body_has_the_documented_keys_in_order() -> None:
             "value": "1000000000000000000000",
         },
         "explorer_url": "https://explorer.example/tx/" + TX,
+        "provisional": False,
     }
     assert list(body) == [
         "type",
@@ -82,6 +83,7 @@ def test_decoded_event_body_has_the_documented_keys_in_order() -> None:
         "event",
         "args",
         "explorer_url",
+        "provisional",
     ]
     assert list(body["args"]) == ["from", "to", "value"]
 

@@ -239,7 +239,14 @@ async def test_counts_and_listing_by_status(db: str) -> None:
     subscription, destination = await new_destination()
     deliveries = [await new_delivery(subscription, destination, log_index=i) for i in range(3)]
     await Delivery.filter(id=deliveries[0].id).update(status="dead", last_error="HTTP 404")
-    assert await count_by_status() == {"pending": 2, "delivered": 0, "dead": 1, "cancelled": 0}
+    assert await count_by_status() == {
+        "waiting": 0,
+        "pending": 2,
+        "delivered": 0,
+        "dead": 1,
+        "cancelled": 0,
+        "muted": 0,
+    }
     [dead] = await list_deliveries("dead", 10)
     assert (dead.id, dead.status, dead.last_error) == (str(deliveries[0].id), "dead", "HTTP 404")
     assert (dead.chain, dead.event_name, dead.block_number) == ("anvil", "Transfer", 7)

@@ -111,3 +111,66 @@ async def test_an_event_brought_back_by_a_second_reorg_is_delivered_again(db: st
     assert await commit_step(step(10, 11), matches, NOW) == 1
     assert await Event.filter(status="active").count() == 1
     assert await Delivery.filter(status="pending").count() == 1
+
+
+def head_step(frm: int, to: int, *, head: int, instant: frozenset[int]) -> Step:
+    """A step of a watcher that follows the head of a chain with two confirmations."""
+    return Step(
+        chain="anvil",
+        expected=(frm, block_hash(frm)),
+        new=(to, block_hash(to)),
+        hashes=[(n, block_hash(n)) for n in range(frm + 1, to + 1)],
+        keep_hashes=10,
+        confirmed_through=head - 2,
+        unconfirmed_from=0,
+        instant=instant,
+    )
+
+
+async def kinds_and_states() -> list[tuple[int, str, str, bool]]:
+    rows = await Delivery.all().order_by("created_at", "kind")
+    return sorted((r.subscription_id, r.kind, r.status, r.provisional) for r in rows)  # type: ignore[attr-defined]
+
+
+async def test_unconfirmed_events_wait_unless_instant_and_confirmation_settles_both(
+    db: str,
+) -> None:
+    instant, patient = await make_subscription(), await make_subscription()
+    await create_progress("anvil", 10, block_hash(10))
+    match = transfer_match(instant, block_number=11, block_hash=block_hash(11))
+    both = type(match)(
+        match.event, (*match.targets, (patient.subscription_id, patient.destination_id))
+    )
+
+    due = await commit_step(
+        head_step(10, 11, head=11, instant=frozenset({instant.subscription_id})), [both], NOW
+    )
+    assert due == 1
+    assert not (await Event.get()).confirmed
+    assert await kinds_and_states() == [
+        (instant.subscription_id, "event", "pending", True),
+        (patient.subscription_id, "event", "waiting", False),
+    ]
+    await Delivery.filter(subscription_id=instant.subscription_id).update(status="delivered")
+
+    due = await commit_step(
+        head_step(11, 13, head=13, instant=frozenset({instant.subscription_id})), [], NOW
+    )
+    assert due == 2  # the patient chat's notification, and the confirmation of the instant one
+    assert (await Event.get()).confirmed
+    assert await kinds_and_states() == [
+        (instant.subscription_id, "event", "delivered", True),
+        (instant.subscription_id, "event.confirmed", "pending", False),
+        (patient.subscription_id, "event", "pending", False),
+    ]
+
+
+async def test_a_reorg_cancels_waiting_deliveries_without_a_correction(db: str) -> None:
+    patient = await make_subscription()
+    await create_progress("anvil", 10, block_hash(10))
+    match = transfer_match(patient, block_number=11, block_hash=block_hash(11))
+    await commit_step(head_step(10, 11, head=11, instant=frozenset()), [match], NOW)
+
+    await rollback("anvil", (11, block_hash(11)), (10, block_hash(10)), [block_hash(11)], NOW)
+
+    assert await kinds_and_states() == [(patient.subscription_id, "event", "cancelled", False)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from storage.models import ChainCursor, Delivery, Event
+from storage.models import ChainCursor, Delivery, Event, User
+from storage.subscriptions import create_webhook_subscription
 from tests.support.anvil import AnvilNode
-from tests.support.builders import make_subscription
+from tests.support.builders import TRANSFER_TOPIC, make_subscription
 from tests.support.token import TOKEN_ABI, Token, calldata
 from tests.support.watching import (
     anvil_spec,
@@ -39,6 +40,30 @@ async def test_follows_the_head_and_records_each_transfer_once(
     assert await Delivery.filter(status="pending").count() == 6
     values = sorted(int(e.args["value"]) for e in await Event.filter(args__not={}).all())
     assert values[:5] == [1, 2, 3, 4, 5]
+
+
+async def test_a_subscription_made_while_the_watcher_waits_matches_the_next_block(
+    db: str, anvil: AnvilNode, token: Token
+) -> None:
+    async with running_watcher(anvil_spec(anvil.url, poll_interval_s=0.5)):
+        head = await anvil.block_number()
+        await wait_until(lambda: cursor_at_least("anvil", head))
+        # Made the way the CLI and the bots make it, while the watcher sleeps before a poll.
+        await create_webhook_subscription(
+            user_id=(await User.create()).id,
+            chain="anvil",
+            address=token.address,
+            abi=TOKEN_ABI,
+            standard="erc20",
+            event_name="Transfer",
+            selector=TRANSFER_TOPIC,
+            filter_expr="",
+            url="https://hooks.example/new",
+            secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        )
+        await token.transfer(RECIPIENT, 7)
+        await wait_until(lambda: cursor_at_least("anvil", head + 1))
+    assert [int(e.args["value"]) for e in await Event.all()] == [7]
 
 
 async def test_filters_decide_which_transfers_are_delivered(

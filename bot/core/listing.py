@@ -1,0 +1,187 @@
+"""`/list` and what can be done to one subscription: pause, resume, mute, delete, test."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.core.caller import Caller
+from bot.core.context import account_of, admins_only, not_found, parse_id
+from bot.core.replies import ChoiceRow, Reply, SampleNotification, Text, choice, text
+from storage.subscriptions import (
+    SubscriptionRow,
+    fetch_mutes,
+    fetch_owned_subscription,
+    fetch_subscription_abi,
+    list_owned_subscriptions,
+    mute_subscription,
+    set_owned_subscription_instant,
+    set_owned_subscription_status,
+)
+from storage.users import Account
+
+MUTE_HOURS = (1, 8, 24)
+MAX_LISTED = 50
+
+
+async def list_subscriptions(caller: Caller, now: datetime) -> Reply:
+    """The chat's subscriptions, a line each, and a button to open each one."""
+    account = await account_of(caller)
+    rows = (await list_owned_subscriptions(account.owner_id))[:MAX_LISTED]
+    if not rows:
+        start = ((choice("bot.choice.subscribe", "menu:subscribe"),),)
+        return Reply(text("bot.list.empty"), start, language=account.language)
+    mutes = await fetch_mutes([row.id for row in rows])
+    lines = tuple(_line(row, mutes.get(row.id), now) for row in rows)
+    opens = tuple(
+        (choice("bot.choice.open", f"sub:show:{row.id}", id=row.id, event=_event(row)),)
+        for row in rows
+    )
+    title = text("bot.list.title", count=len(rows))
+    return Reply(title, opens, lines, account.language)
+
+
+def _event(row: SubscriptionRow) -> str:
+    return row.event_name or "*"
+
+
+def _line(row: SubscriptionRow, muted_until: datetime | None, now: datetime) -> Text:
+    common: dict[str, str | int] = {
+        "id": row.id,
+        "chain": row.chain,
+        "event": _event(row),
+        "address": row.address,
+    }
+    if row.status == "paused":
+        return text("bot.list.line_paused", **common)
+    if muted_until is not None and muted_until > now:
+        return text("bot.list.line_muted", until=_when(muted_until), **common)
+    return text("bot.list.line_active", **common)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def on_subscription_action(caller: Caller, action: str, now: datetime) -> Reply:
+    """`sub:<verb>:<id>[:<hours>]`; somebody else's id answers like a missing one."""
+    account = await account_of(caller)
+    parts = action.split(":")
+    subscription_id = parse_id(parts[2]) if len(parts) >= 3 else None
+    if subscription_id is None:
+        return Reply(text("bot.expired"), language=account.language)
+    row = await fetch_owned_subscription(account.owner_id, subscription_id)
+    if row is None:
+        return not_found(account)
+    verb = parts[1]
+    if verb == "show":
+        return await _detail(caller, account, row, now)
+    if not caller.may_change:
+        return admins_only(account)
+    return await _change(account, row, verb, parts[3:], now)
+
+
+async def _change(
+    account: Account, row: SubscriptionRow, verb: str, rest: list[str], now: datetime
+) -> Reply:
+    owner, sid = account.owner_id, row.id
+    if verb in ("pause", "resume"):
+        await set_owned_subscription_status(owner, sid, "paused" if verb == "pause" else "active")
+        if verb == "resume":
+            await mute_subscription(owner, sid, None)
+        return _done(account, f"bot.sub.{verb}d", sid)
+    if verb == "mute" and rest and rest[0].isdigit() and int(rest[0]) in MUTE_HOURS:
+        hours = int(rest[0])
+        await mute_subscription(owner, sid, now + timedelta(hours=hours))
+        return _done(account, "bot.sub.muted", sid, count=hours)
+    if verb == "del":
+        sure = ((choice("bot.choice.delete_sure", f"sub:delok:{sid}"),),)
+        return Reply(text("bot.sub.delete_confirm", id=sid), sure, language=account.language)
+    if verb == "delok":
+        await set_owned_subscription_status(owner, sid, "deleted")
+        return _done(account, "bot.sub.deleted", sid)
+    if verb == "instant" and rest and rest[0] in ("0", "1"):
+        instant = rest[0] == "1"
+        await set_owned_subscription_instant(owner, sid, instant)
+        return _done(account, "bot.sub.instant_on" if instant else "bot.sub.instant_off", sid)
+    if verb == "test":
+        return await _sample(account, row)
+    return Reply(text("bot.expired"), language=account.language)
+
+
+def _done(account: Account, key: str, subscription_id: int, **params: str | int) -> Reply:
+    back = ((choice("bot.choice.list", "menu:list"),),)
+    return Reply(text(key, id=subscription_id, **params), back, language=account.language)
+
+
+async def _detail(caller: Caller, account: Account, row: SubscriptionRow, now: datetime) -> Reply:
+    muted_until = (await fetch_mutes([row.id])).get(row.id)
+    muted = muted_until is not None and muted_until > now
+    destination = (
+        text(
+            "bot.destination.webhook",
+            id=row.destination_id,
+            host=urlsplit(row.destination_target).hostname or "?",
+        )
+        if row.destination_kind == "webhook"
+        else text("bot.destination.this_chat")
+    )
+    summary = text(
+        "bot.sub.detail",
+        id=row.id,
+        chain=row.chain,
+        address=row.address,
+        event=_event(row),
+        filter=row.filter_expr or "—",
+    )
+    status = _line(row, muted_until, now)
+    speed = text("bot.sub.speed_instant" if row.instant else "bot.sub.speed_confirmed")
+    choices = _detail_choices(row, muted) if caller.may_change else ()
+    back = (choice("bot.choice.list", "menu:list"),)
+    return Reply(summary, (*choices, back), (status, speed, destination), account.language)
+
+
+def _detail_choices(row: SubscriptionRow, muted: bool) -> tuple[ChoiceRow, ...]:
+    sid = row.id
+    toggles = []
+    if row.status != "paused":
+        toggles.append(choice("bot.choice.pause", f"sub:pause:{sid}"))
+    if row.status == "paused" or muted:
+        toggles.append(choice("bot.choice.resume", f"sub:resume:{sid}"))
+    mutes = tuple(
+        choice("bot.choice.mute", f"sub:mute:{sid}:{hours}", count=hours) for hours in MUTE_HOURS
+    )
+    speed = (
+        choice("bot.choice.instant_off", f"sub:instant:{sid}:0")
+        if row.instant
+        else choice("bot.choice.instant_on", f"sub:instant:{sid}:1")
+    )
+    rest = (
+        choice("bot.choice.test", f"sub:test:{sid}"),
+        choice("bot.choice.delete", f"sub:del:{sid}"),
+    )
+    return (tuple(toggles), mutes, (speed,), rest)
+
+
+async def _sample(account: Account, row: SubscriptionRow) -> Reply:
+    """What a real match would look like, made up from the event's arguments."""
+    abi = await fetch_subscription_abi(row.id)
+    inputs: list[dict[str, Any]] = next(
+        (entry["inputs"] for entry in abi if entry.get("name") == row.event_name), []
+    )
+    args = {str(item["name"]): _sample_value(str(item["type"]), row.address) for item in inputs}
+    sample = SampleNotification(row.id, row.chain, row.address, row.event_name, args)
+    return Reply(text("bot.sub.test", id=row.id), language=account.language, sample=sample)
+
+
+def _sample_value(abi_type: str, address: str) -> str:
+    if abi_type.endswith("]"):
+        return "[]"
+    if abi_type == "address":
+        return address
+    if "int" in abi_type:
+        return "1"
+    if abi_type == "bool":
+        return "true"
+    return "test" if abi_type == "string" else "0x"

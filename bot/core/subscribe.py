@@ -1,0 +1,98 @@
+"""The subscribe wizard's use case: load the stored state, gather facts, step, store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.core.caller import Caller
+from bot.core.context import CoreSettings, account_of, admins_only
+from bot.core.creation import fulfil
+from bot.core.replies import Reply
+from bot.core.wizard import Outcome, TextInput, WizardInput, advance, start
+from bot.core.wizard_checks import checked_address
+from bot.core.wizard_state import Step, WizardState, from_stored, stored_form
+from bot.core.wizard_views import WizardFacts
+from storage.users import Account, list_webhook_destinations
+from storage.wizards import fetch_wizard, save_wizard
+
+
+async def start_wizard(settings: CoreSettings, caller: Caller, now: datetime) -> Reply:
+    """Begin a new pass through the wizard (a pass in progress is dropped)."""
+    account = await account_of(caller)
+    if not caller.may_change:
+        return admins_only(account)
+    previous = await _load(caller, now)
+    outcome = start(previous, await _facts(settings, account), now)
+    return await _finish(settings, caller, account, outcome)
+
+
+async def has_active_wizard(caller: Caller, now: datetime) -> bool:
+    return (await _load(caller, now)).is_active(now)
+
+
+async def wizard_input(
+    settings: CoreSettings, caller: Caller, given: WizardInput, now: datetime
+) -> Reply:
+    """The wizard's answer to one message, tap or file of the caller."""
+    account = await account_of(caller)
+    if not caller.may_change:
+        return admins_only(account)
+    state = await _load(caller, now)
+    facts = await _facts(settings, account)
+    if isinstance(given, TextInput) and state.is_active(now) and state.step == Step.ADDRESS:
+        facts = await _with_contract(settings, facts, state.chain, given.text)
+    return await _finish(settings, caller, account, advance(state, given, facts, now))
+
+
+async def _load(caller: Caller, now: datetime) -> WizardState:
+    stored = await fetch_wizard(caller.platform, caller.chat_external_id, caller.user_external_id)
+    return from_stored(stored, now)
+
+
+async def _facts(settings: CoreSettings, account: Account) -> WizardFacts:
+    hooks = await list_webhook_destinations(account.owner_id)
+    webhooks = tuple(
+        (hook.id, urlsplit(hook.target).hostname or "?")
+        for hook in hooks
+        if hook.status == "active"
+    )
+    return WizardFacts(chains=settings.chains, webhooks=webhooks)
+
+
+async def _with_contract(
+    settings: CoreSettings, facts: WizardFacts, chain: str, typed: str
+) -> WizardFacts:
+    """Ask the chain about a well-formed address, so the wizard can skip the ABI question."""
+    address, _ = checked_address(typed)
+    if address is None:
+        return facts
+    info = await settings.lookup.fetch_contract_info(chain, address)
+    if info is None:
+        return facts
+    return replace(
+        facts,
+        contract_known=True,
+        has_code=info.has_code,
+        standard=info.standard,
+        token_name=info.name,
+        symbol=info.symbol,
+        decimals=info.decimals,
+    )
+
+
+async def _finish(
+    settings: CoreSettings, caller: Caller, account: Account, outcome: Outcome
+) -> Reply:
+    # The wizard is stored as finished before its subscriptions are made: a failure in
+    # between loses a confirmation, where the other order could create them twice.
+    await save_wizard(
+        caller.platform,
+        caller.chat_external_id,
+        caller.user_external_id,
+        stored_form(outcome.state),
+    )
+    if outcome.order is not None:
+        return await fulfil(settings, caller, account, outcome.order)
+    return replace(outcome.reply, language=account.language)

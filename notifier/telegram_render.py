@@ -1,0 +1,301 @@
+"""Renders deliveries as Telegram HTML messages with inline buttons, singly or as digests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+import orjson
+from eth_utils.address import is_hex_address, to_checksum_address
+
+from locales import translate
+from notifier.render import render_args
+from storage.deliveries import AbiParam, DueDelivery, DueDestination, JsonValue
+
+MAX_MESSAGE_CHARS = 4096
+REVERTED_KIND = "event.reverted"
+CONFIRMED_KIND = "event.confirmed"
+# More deliveries than this for one chat in one round are sent as one digest.
+DIGEST_THRESHOLD = 3
+MAX_VALUE_CHARS = 300
+MAX_DIGEST_LINE_CHARS = 600
+DIGEST_HEADER_RESERVE = 200
+# The ERC-20 events whose `value` is an amount of the token, shown in whole tokens.
+TOKEN_AMOUNT_EVENTS = ("Transfer", "Approval")
+TOKEN_AMOUNT_ARGUMENT = "value"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """How a token's amounts read: `value` in base units is shown as value / 10**decimals."""
+
+    symbol: str
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: it either sends `callback_data` to the bot or opens `url`."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramMessage:
+    html: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSend:
+    """One message for one chat and the deliveries it carries (several for a digest).
+
+    With `edit_ref` the message replaces the chat's message of that id (a notification that
+    was provisional becomes confirmed or reverted); `new_if_gone` tells whether to send it as
+    a new message when that one can no longer be edited.
+    """
+
+    destination: DueDestination
+    message: TelegramMessage
+    deliveries: tuple[DueDelivery, ...]
+    edit_ref: str | None = None
+    new_if_gone: bool = True
+
+
+def plan_sends(
+    due: Sequence[DueDelivery], explorers: Mapping[str, str | None]
+) -> list[TelegramSend]:
+    """Edits of earlier notifications one by one; then one message per delivery, or digests
+    for a chat with more than DIGEST_THRESHOLD.
+
+    Confirmations without a message of their own to edit (their notification went out in a
+    digest) are not planned: see `nothing_to_edit`.
+    """
+    sends = [_edit(d, explorers.get(d.event.chain)) for d in due if d.original_ref is not None]
+    by_destination: dict[int, list[DueDelivery]] = {}
+    for delivery in due:
+        if delivery.original_ref is None and delivery.kind != CONFIRMED_KIND:
+            by_destination.setdefault(delivery.destination.id, []).append(delivery)
+    for group in by_destination.values():
+        if len(group) > DIGEST_THRESHOLD:
+            sends += render_digests(group, explorers)
+            continue
+        for d in group:
+            message = render_message(d, explorers.get(d.event.chain))
+            sends.append(TelegramSend(d.destination, message, (d,)))
+    return sends
+
+
+def nothing_to_edit(due: Sequence[DueDelivery]) -> list[DueDelivery]:
+    """Confirmations whose provisional notification has no message of its own to edit."""
+    return [d for d in due if d.kind == CONFIRMED_KIND and d.original_ref is None]
+
+
+def _edit(d: DueDelivery, explorer_url: str | None) -> TelegramSend:
+    """The provisional notification rewritten as confirmed or as reverted."""
+    message = render_message(d, explorer_url)
+    return TelegramSend(
+        d.destination, message, (d,), edit_ref=d.original_ref, new_if_gone=d.kind == REVERTED_KIND
+    )
+
+
+def render_message(d: DueDelivery, explorer_url: str | None) -> TelegramMessage:
+    """The notification of one event in the language of the destination's owner."""
+    language, event, token = d.language, d.event, token_of(d)
+    lines = _reverted_notice(language) if d.kind == REVERTED_KIND else []
+    lines.append(f"<b>{escape(_event_name(d))}</b> · {escape(event.chain)}")
+    lines.append(
+        _labeled(language, "notify.label_contract", _address(explorer_url, event.contract))
+    )
+    arguments = [
+        f"{escape(name)}: {value}" for name, value in _argument_values(d, explorer_url, token)
+    ]
+    lines += ["", *arguments] if arguments else []
+    block = _link(explorer_url, f"/block/{event.block_number}", f"{event.block_number:,}")
+    transaction = (
+        _link(explorer_url, f"/tx/{event.transaction_hash}", _short(event.transaction_hash))
+        if explorer_url is not None
+        else f"<code>{escape(event.transaction_hash)}</code>"
+    )
+    lines += ["", _labeled(language, "notify.label_block", block)]
+    lines.append(_labeled(language, "notify.label_transaction", transaction))
+    lines += _finality_notice(d)
+    return TelegramMessage("\n".join(lines), _buttons(d, explorer_url))
+
+
+def _finality_notice(d: DueDelivery) -> list[str]:
+    """Whether the event can still be undone: provisional, or confirmed after being so."""
+    if d.kind == CONFIRMED_KIND:
+        return ["", "✅ " + escape(translate(d.language, "notify.confirmed"))]
+    if d.kind != REVERTED_KIND and d.provisional:
+        return ["", "⏳ <i>" + escape(translate(d.language, "notify.provisional")) + "</i>"]
+    return []
+
+
+def render_digests(
+    group: Sequence[DueDelivery], explorers: Mapping[str, str | None]
+) -> list[TelegramSend]:
+    """Digests of one chat's deliveries: a count, then a line per event, split to fit."""
+    chunks: list[list[tuple[DueDelivery, str]]] = [[]]
+    size = DIGEST_HEADER_RESERVE
+    for d in group:
+        line = _digest_line(d, explorers.get(d.event.chain), token_of(d))
+        if chunks[-1] and size + len(line) + 1 > MAX_MESSAGE_CHARS:
+            chunks.append([])
+            size = DIGEST_HEADER_RESERVE
+        chunks[-1].append((d, line))
+        size += len(line) + 1
+    return [_digest_send(chunk) for chunk in chunks]
+
+
+def _digest_send(chunk: Sequence[tuple[DueDelivery, str]]) -> TelegramSend:
+    deliveries = tuple(d for d, _ in chunk)
+    first = deliveries[0]
+    title = translate(first.language, "notify.digest_title", count=len(deliveries))
+    text = "\n".join([f"<b>{escape(title)}</b>", "", *(line for _, line in chunk)])
+    subscriptions = {d.subscription_id for d in deliveries}
+    buttons = (_mute_button(first),) if len(subscriptions) == 1 else ()
+    return TelegramSend(first.destination, TelegramMessage(text, buttons), deliveries)
+
+
+def _digest_line(d: DueDelivery, explorer_url: str | None, token: TokenInfo | None) -> str:
+    """`• Transfer · block 7: from 0x…, value 1.5 TKN`, the arguments shortened to fit."""
+    event = d.event
+    block = translate(d.language, "notify.digest_block", block=f"{event.block_number:,}")
+    where = _link(explorer_url, f"/tx/{event.transaction_hash}", escape(block))
+    summary = ", ".join(
+        f"{name} {_plain_value(value, param, token)}" for name, value, param in _arguments(d)
+    )
+    if len(summary) > MAX_DIGEST_LINE_CHARS:
+        summary = summary[: MAX_DIGEST_LINE_CHARS - 1] + "…"
+    marker = ""
+    if d.kind == REVERTED_KIND:
+        marker = "⚠️ " + escape(translate(d.language, "notify.digest_reverted")) + " "
+    elif d.provisional:
+        marker = "⏳ "
+    line = f"• {marker}<b>{escape(_event_name(d))}</b> · {where}"
+    return f"{line}: {escape(summary)}" if summary else line
+
+
+def token_of(d: DueDelivery) -> TokenInfo | None:
+    """How the amounts of this delivery's ERC-20 event read, when its token is known."""
+    if d.event.event_name not in TOKEN_AMOUNT_EVENTS:
+        return None
+    if d.token_symbol is None or d.token_decimals is None:
+        return None
+    return TokenInfo(d.token_symbol, d.token_decimals)
+
+
+def _reverted_notice(language: str) -> list[str]:
+    title = escape(translate(language, "notify.reverted_title"))
+    return [f"⚠️ <b>{title}</b>", escape(translate(language, "notify.reverted_explanation")), ""]
+
+
+def _event_name(d: DueDelivery) -> str:
+    return d.event.event_name or translate(d.language, "notify.unknown_event")
+
+
+def _labeled(language: str, key: str, value_html: str) -> str:
+    return f"{escape(translate(language, key))}: {value_html}"
+
+
+def _buttons(d: DueDelivery, explorer_url: str | None) -> tuple[Button, ...]:
+    buttons = [_mute_button(d)]
+    if explorer_url is not None:
+        url = explorer_url.rstrip("/") + "/tx/" + d.event.transaction_hash
+        buttons.append(Button(translate(d.language, "notify.button_explorer"), url=url))
+    return tuple(buttons)
+
+
+def _mute_button(d: DueDelivery) -> Button:
+    text = translate(d.language, "notify.button_mute")
+    return Button(text, callback_data=f"mute:{d.subscription_id}")
+
+
+def _arguments(d: DueDelivery) -> list[tuple[str, JsonValue, AbiParam | None]]:
+    """Arguments in ABI order (addresses checksummed) with the ABI input each belongs to."""
+    params = {param.name: param for param in d.abi_inputs}
+    rendered = render_args(d.event.args, d.abi_inputs)
+    return [(name, value, params.get(name)) for name, value in rendered.items()]
+
+
+def _argument_values(
+    d: DueDelivery, explorer_url: str | None, token: TokenInfo | None
+) -> list[tuple[str, str]]:
+    values = []
+    for name, value, param in _arguments(d):
+        if isinstance(value, str) and _is_address(value, param):
+            values.append((name, _address(explorer_url, value)))
+        else:
+            values.append((name, escape(_plain_value(value, param, token))))
+    return values
+
+
+def _is_address(value: str, param: AbiParam | None) -> bool:
+    return param.type == "address" if param is not None else is_hex_address(value)
+
+
+def _plain_value(value: JsonValue, param: AbiParam | None, token: TokenInfo | None) -> str:
+    """An argument as text: amounts and integers readable, long values shortened."""
+    abi_type = param.type if param is not None else ""
+    number = _as_int(value) if abi_type.startswith(("uint", "int")) else None
+    if number is not None and token is not None and _is_token_amount(param):
+        return format_token_amount(number, token)
+    if number is not None:
+        return f"{number:,}"
+    if isinstance(value, str) and abi_type == "address":
+        return _short(value)
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _is_token_amount(param: AbiParam | None) -> bool:
+    """The amount is ERC-20's unindexed `value`; indexed integers are ids, never amounts."""
+    return (
+        param is not None
+        and param.name == TOKEN_AMOUNT_ARGUMENT
+        and param.type.startswith("uint")
+        and not param.indexed
+    )
+
+
+def _as_int(value: JsonValue) -> int | None:
+    """Integers are stored as decimal strings (JSON numbers cannot hold uint256)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def format_token_amount(value: int, token: TokenInfo) -> str:
+    """`1234500000000000000000` with 18 decimals and symbol TKN reads `1,234.5 TKN`."""
+    whole, fraction = divmod(abs(value), 10**token.decimals)
+    digits = f"{fraction:0{token.decimals}d}".rstrip("0") if token.decimals else ""
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole:,}{'.' + digits if digits else ''} {token.symbol}"
+
+
+def _address(explorer_url: str | None, address: str) -> str:
+    """A short address linked to the explorer, or the whole address when there is none."""
+    checksummed = to_checksum_address(address) if is_hex_address(address) else address
+    if explorer_url is None:
+        return f"<code>{escape(checksummed)}</code>"
+    return _link(explorer_url, f"/address/{checksummed}", escape(_short(checksummed)))
+
+
+def _link(explorer_url: str | None, path: str, text_html: str) -> str:
+    if explorer_url is None:
+        return text_html
+    href = escape(explorer_url.rstrip("/") + path, quote=True)
+    return f'<a href="{href}">{text_html}</a>'
+
+
+def _short(value: str) -> str:
+    """0x1234…abcd: enough to recognize an address or hash at a glance."""
+    return value if len(value) <= 13 else f"{value[:6]}…{value[-4:]}"

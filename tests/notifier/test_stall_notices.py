@@ -1,0 +1,149 @@
+"""Subscribers of a chain hear once that it stalled and once that it recovered, in their chats."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import pytest
+
+from notifier.channels.telegram import TelegramChannel, build_bot
+from notifier.stall_notices import StallNotices
+from storage.chain_health import ChainSnapshot, save_snapshot
+from storage.subscriptions import set_subscription_status
+from tests.fakes.telegram_api import FakeTelegram
+from tests.notifier.conftest import BOT_TOKEN, Clock
+from tests.storage.test_chain_health import subscribe_chat
+
+STALL_AFTER_S = 120.0
+STALLED_EN = (
+    "⚠️ mainnet is stalled\nBlockbell is not keeping up with this chain, so notifications of"
+    " its events are delayed. None is lost: they follow when it catches up, and you will be told."
+)
+RECOVERED_EN = (
+    "✅ mainnet has recovered\nBlockbell follows this chain again. Delayed notifications of its"
+    " events are on their way."
+)
+
+MakeChecker = Callable[[], StallNotices]
+
+
+@pytest.fixture
+async def make_checker(db: str, fake: FakeTelegram, clock: Clock) -> AsyncIterator[MakeChecker]:
+    """Stall checkers (as separate notifier processes would run) sending to the fake Bot API."""
+    channels: list[TelegramChannel] = []
+
+    def make() -> StallNotices:
+        channels.append(TelegramChannel(build_bot(BOT_TOKEN, fake.url)))
+        return StallNotices(channels[-1], stall_after_s=STALL_AFTER_S, clock=clock)
+
+    yield make
+    for channel in channels:
+        await channel.close()
+
+
+async def report(clock: Clock, chain: str = "mainnet", **changes: object) -> None:
+    """The watcher's snapshot of the chain, as of the clock's now."""
+    values: dict[str, object] = {
+        "chain": chain,
+        "head_number": 110,
+        "cursor_number": 110,
+        "healthy": True,
+        "halted_reason": None,
+        "error": None,
+        "updated_at": clock.now,
+    }
+    await save_snapshot(ChainSnapshot(**{**values, **changes}))  # type: ignore[arg-type]
+
+
+def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [message.text for message in fake.messages(chat_id)]
+
+
+async def test_a_stall_is_told_once_to_each_subscribed_chat_then_its_recovery_once(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    await subscribe_chat("100", "mainnet")
+    await subscribe_chat("100", "mainnet")
+    await subscribe_chat("-500", "mainnet", language="ru", kind="group")
+    await subscribe_chat("200", "base")
+    paused = await subscribe_chat("300", "mainnet")
+    await set_subscription_status(paused, "paused")
+    checker = make_checker()
+    await report(clock, "base")
+    await report(clock, cursor_number=100, stuck_since=clock.now)
+
+    clock.advance(60)
+    await report(clock, "base")
+    await report(clock, cursor_number=100, stuck_since=clock.now - timedelta(seconds=60))
+    assert await checker.check_once() == 0  # not stalled for long enough yet
+
+    clock.advance(61)
+    await report(clock, "base")
+    await report(clock, cursor_number=100, stuck_since=clock.now - timedelta(seconds=121))
+    assert await checker.check_once() == 2
+    assert texts(fake, 100) == [STALLED_EN]
+    [russian] = texts(fake, -500)
+    assert russian.startswith("⚠️ Слежение за mainnet остановилось\nBlockbell не успевает")
+    assert fake.messages(200) == [] and fake.messages(300) == []
+
+    clock.advance(10)
+    assert await checker.check_once() == 0  # still stalled: nobody is told twice
+    await report(clock, head_number=130, cursor_number=130)
+    await report(clock, "base")
+    assert await checker.check_once() == 2
+    assert await checker.check_once() == 0
+    assert texts(fake, 100) == [STALLED_EN, RECOVERED_EN]
+    assert len(fake.messages(-500)) == 2
+    assert fake.messages(200) == [] and fake.messages(300) == []
+
+
+async def test_two_checkers_racing_tell_each_chat_once(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    for chat_id in ("100", "101", "102"):
+        await subscribe_chat(chat_id, "mainnet")
+    checkers = [make_checker(), make_checker()]
+    await report(clock, healthy=False, error="node down", unhealthy_since=clock.now)
+    clock.advance(STALL_AFTER_S)
+
+    sent = await asyncio.gather(*(checker.check_once() for checker in checkers))
+    assert sorted(sent) == [0, 3]
+    await report(clock)
+    sent = await asyncio.gather(*(checker.check_once() for checker in checkers))
+    assert sorted(sent) == [0, 3]
+    for chat in (100, 101, 102):
+        assert texts(fake, chat) == [STALLED_EN, RECOVERED_EN]
+
+
+async def test_a_halted_chain_and_a_silent_watcher_count_as_stalled(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    await subscribe_chat("100", "mainnet")
+    await subscribe_chat("200", "base")
+    checker = make_checker()
+    await report(clock, healthy=False, halted_reason="reorg deeper than 128 blocks")
+    await report(clock, "base")
+    assert await checker.check_once() == 1
+    assert texts(fake, 100) == [
+        "⚠️ mainnet is stalled\nBlockbell stopped watching this chain after a problem the"
+        " operator has to resolve. Notifications of its events wait until then; you will be"
+        " told when it resumes."
+    ]
+    clock.advance(STALL_AFTER_S)  # base's watcher has not reported since
+    assert await checker.check_once() == 1
+    assert texts(fake, 200) == [STALLED_EN.replace("mainnet", "base")]
+
+
+async def test_a_chain_name_is_shown_as_text_and_a_blocked_chat_does_not_stop_the_others(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    await subscribe_chat("100", "dev<1>")
+    await subscribe_chat("200", "dev<1>")
+    fake.block(100)
+    checker = make_checker()
+    await report(clock, "dev<1>", halted_reason="operator stop")
+    assert await checker.check_once() == 1
+    assert texts(fake, 200)[0].startswith("⚠️ dev<1> is stalled\n")
+    assert fake.messages(100) == []
