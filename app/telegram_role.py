@@ -62,7 +62,8 @@ async def _serve(settings: Settings, specs: Sequence[ChainSpec]) -> None:
             )
         )
         token = settings.telegram_bot_token.get_secret_value()
-        application = build_application(token, settings.telegram_api_url, core)
+        explorers = {spec.name: spec.explorer_url for spec in specs}
+        application = build_application(token, settings.telegram_api_url, core, explorers)
         await start_bot(application)
         log.info("Telegram bot polling for updates")
         try:

@@ -275,6 +275,11 @@ def _event_inputs(abi_json: str, event_name: str | None, topic_count: int) -> tu
     return ()
 
 
+def abi_params_of(inputs: list[dict[str, Any]]) -> tuple[AbiParam, ...]:
+    """An ABI entry's inputs as a claimed delivery carries them (for the bot's sample)."""
+    return _abi_params(inputs)
+
+
 def _abi_params(items: list[dict[str, Any]]) -> tuple[AbiParam, ...]:
     """Unnamed inputs are called arg0, arg1... as the watcher names them when decoding."""
     return tuple(

@@ -265,9 +265,27 @@ async def fetch_owned_subscription(owner_id: int, subscription_id: int) -> Subsc
     return found[0] if found else None
 
 
-async def fetch_subscription_abi(subscription_id: int) -> list[dict[str, Any]]:
-    rows = await Subscription.filter(id=subscription_id).values(abi="contract__abi")
-    return list(rows[0]["abi"]) if rows else []
+@dataclass(frozen=True, slots=True)
+class SubscribedContract:
+    """The contract a subscription watches: its ABI, and its token's symbol and decimals when
+    it is an ERC-20 token whose chain told them."""
+
+    abi: list[dict[str, Any]]
+    symbol: str | None
+    decimals: int | None
+
+
+async def fetch_subscribed_contract(subscription_id: int) -> SubscribedContract | None:
+    """The subscription's contract as a delivery of it would carry it; None when there is no
+    such subscription."""
+    rows = await Subscription.filter(id=subscription_id).values(
+        abi="contract__abi", symbol="contract__symbol", decimals="contract__decimals"
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    decimals = None if row["decimals"] is None else int(row["decimals"])
+    return SubscribedContract(list(row["abi"]), row["symbol"], decimals)
 
 
 async def set_owned_subscription_status(owner_id: int, subscription_id: int, status: str) -> bool:

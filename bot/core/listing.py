@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,20 +10,24 @@ from urllib.parse import urlsplit
 from bot.core.caller import Caller
 from bot.core.context import account_of, admins_only, not_found, parse_id
 from bot.core.replies import ChoiceRow, Reply, SampleNotification, Text, choice, text
+from storage.deliveries import AbiParam, JsonValue, abi_params_of
 from storage.subscriptions import (
     SubscriptionRow,
     fetch_mutes,
     fetch_owned_subscription,
-    fetch_subscription_abi,
+    fetch_subscribed_contract,
     list_owned_subscriptions,
     mute_subscription,
     set_owned_subscription_instant,
     set_owned_subscription_status,
 )
 from storage.users import Account
+from watcher.abi import event_selector
 
 MUTE_HOURS = (1, 8, 24)
 MAX_LISTED = 50
+# The argument of ERC-20 Transfer and Approval that the notifier shows in whole tokens.
+TOKEN_AMOUNT = "value"
 
 
 async def list_subscriptions(caller: Caller, now: datetime) -> Reply:
@@ -165,23 +170,77 @@ def _detail_choices(row: SubscriptionRow, muted: bool) -> tuple[ChoiceRow, ...]:
 
 
 async def _sample(account: Account, row: SubscriptionRow) -> Reply:
-    """What a real match would look like, made up from the event's arguments."""
-    abi = await fetch_subscription_abi(row.id)
-    inputs: list[dict[str, Any]] = next(
-        (entry["inputs"] for entry in abi if entry.get("name") == row.event_name), []
+    """What a real match would look like: made-up arguments with everything a real delivery
+    of this subscription carries (ABI inputs, token symbol and decimals, speed)."""
+    contract = await fetch_subscribed_contract(row.id)
+    entry = _event_entry(contract.abi, row.event_name, row.selector) if contract else None
+    inputs = abi_params_of(entry.get("inputs", [])) if entry is not None else ()
+    decimals = contract.decimals if contract is not None else None
+    args = {param.name: _sample_value(param, index, decimals) for index, param in enumerate(inputs)}
+    sample = SampleNotification(
+        row.id,
+        row.chain,
+        row.address,
+        row.event_name,
+        args,
+        abi_inputs=inputs,
+        token_symbol=contract.symbol if contract is not None else None,
+        token_decimals=decimals,
+        provisional=row.instant,
     )
-    args = {str(item["name"]): _sample_value(str(item["type"]), row.address) for item in inputs}
-    sample = SampleNotification(row.id, row.chain, row.address, row.event_name, args)
     return Reply(text("bot.sub.test", id=row.id), language=account.language, sample=sample)
 
 
-def _sample_value(abi_type: str, address: str) -> str:
+def _event_entry(
+    abi: list[dict[str, Any]], name: str | None, selector: str | None
+) -> dict[str, Any] | None:
+    """The subscribed event's ABI entry; its selector tells apart events sharing a name
+    (ERC-20 and ERC-721 `Transfer`)."""
+    named = [
+        entry
+        for entry in abi
+        if isinstance(entry, dict) and entry.get("type") == "event" and entry.get("name") == name
+    ]
+    if len(named) > 1 and selector is not None:
+        named = [entry for entry in named if event_selector(entry) == selector] or named
+    return named[0] if named else None
+
+
+def _sample_value(param: AbiParam, index: int, decimals: int | None) -> JsonValue:
+    """A plausible value of the input's type, stored as the watcher stores decoded values:
+    addresses in lower case (the `index`-th input gets 0x1111…, 0x2222…), integers as decimal
+    strings, bytes as 0x hex."""
+    abi_type = param.type
+    if param.indexed and _hashed_in_topic(abi_type):
+        return "0x" + "ab" * 32  # an indexed string, bytes, array or tuple is only its hash
     if abi_type.endswith("]"):
-        return "[]"
+        size = abi_type[abi_type.rindex("[") + 1 : -1]
+        element = replace(param, type=abi_type[: abi_type.rindex("[")])
+        return [_sample_value(element, index, decimals)] * (int(size) if size.isdigit() else 1)
+    if abi_type == "tuple":
+        return {c.name: _sample_value(c, i, decimals) for i, c in enumerate(param.components)}
     if abi_type == "address":
-        return address
-    if "int" in abi_type:
-        return "1"
+        return "0x" + str(index % 9 + 1) * 40
+    if abi_type.startswith(("uint", "int")):
+        return _sample_number(param, decimals)
+    if abi_type.startswith(("fixed", "ufixed")):
+        return "1.5"
     if abi_type == "bool":
-        return "true"
-    return "test" if abi_type == "string" else "0x"
+        return True
+    if abi_type == "string":
+        return "sample"
+    size = abi_type[len("bytes") :] if abi_type.startswith("bytes") else ""
+    return "0x" + "ab" * (int(size) if size.isdigit() else 4)
+
+
+def _hashed_in_topic(abi_type: str) -> bool:
+    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type == "tuple"
+
+
+def _sample_number(param: AbiParam, decimals: int | None) -> str:
+    """An ERC-20 amount (the unindexed `value`) of a token with known decimals is 1.5 whole
+    tokens; any other integer a small number."""
+    amount = param.name == TOKEN_AMOUNT and param.type.startswith("uint") and not param.indexed
+    if amount and decimals is not None:
+        return str(15 * 10 ** (decimals - 1)) if decimals > 0 else "1"
+    return "42"

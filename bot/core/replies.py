@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from locales import DEFAULT_LANGUAGE
+from storage.deliveries import AbiParam, JsonValue
 
 MAX_ACTION_BYTES = 64
 
@@ -44,13 +45,22 @@ ChoiceRow = tuple[Choice | LinkChoice, ...]
 @dataclass(frozen=True, slots=True)
 class SampleNotification:
     """A made-up event of a subscription, for the front-end to render as the notifier would
-    render a real match (the core does not import the channels)."""
+    render a real match (the core does not import the channels).
+
+    It carries what a claimed delivery of the subscription carries: the arguments stored as
+    the watcher stores decoded ones, the event's ABI inputs, the token's symbol and decimals,
+    and whether the notification goes out before confirmations (`provisional`).
+    """
 
     subscription_id: int
     chain: str
     contract: str
     event_name: str | None
-    args: Mapping[str, str]
+    args: Mapping[str, JsonValue]
+    abi_inputs: tuple[AbiParam, ...] = ()
+    token_symbol: str | None = None
+    token_decimals: int | None = None
+    provisional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

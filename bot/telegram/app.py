@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -51,8 +53,14 @@ MENU_LANGUAGES = {"": "en", "ru": "ru", "es": "es", "zh": "zh_Hans"}
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
-def build_application(token: str, api_url: str, core: BotCore) -> TelegramApp:
-    """An Application talking to `api_url` (Telegram's, or a test server) with our handlers."""
+def build_application(
+    token: str,
+    api_url: str,
+    core: BotCore,
+    explorers: Mapping[str, str | None] = MappingProxyType({}),
+) -> TelegramApp:
+    """An Application talking to `api_url` (Telegram's, or a test server) with our handlers;
+    `explorers` holds each chain's explorer URL, which sample notifications link as real ones."""
     base = api_url.rstrip("/")
     application = (
         Application.builder()
@@ -61,7 +69,7 @@ def build_application(token: str, api_url: str, core: BotCore) -> TelegramApp:
         .base_file_url(f"{base}/file/bot")
         .build()
     )
-    add_handlers(application, Handlers(core))
+    add_handlers(application, Handlers(core, explorers=explorers))
     return application
 
 

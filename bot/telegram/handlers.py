@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -60,11 +60,14 @@ def worth_answering(caller: Caller, reply: Reply) -> bool:
 
 @dataclass(frozen=True)
 class Handlers:
-    """The update handlers over one core; the admin cache is shared by all of them."""
+    """The update handlers over one core; the admin cache is shared by all of them.
+    `explorers` maps each chain to its explorer's URL, for sample notifications to link it as
+    real ones do."""
 
     core: BotCore
     admins: AdminCache = field(default_factory=AdminCache)
     clock: Callable[[], datetime] = utc_now
+    explorers: Mapping[str, str | None] = field(default_factory=dict)
 
     async def on_command(self, update: Update, context: Context) -> None:
         """A /command: its name and the rest of the message go to the core."""
@@ -73,7 +76,7 @@ class Handlers:
             return
         name, argument = parse_command(message.text)
         reply = await self.core.command(caller, name, argument, self.clock())
-        await send_reply(context.bot, message.chat_id, reply)
+        await send_reply(context.bot, message.chat_id, reply, self.explorers)
 
     async def on_text(self, update: Update, context: Context) -> None:
         """Free text: an answer to the wizard, the one-line form, or a hint."""
@@ -82,7 +85,7 @@ class Handlers:
             return
         reply = await self.core.message(caller, message.text, self.clock())
         if worth_answering(caller, reply):
-            await send_reply(context.bot, message.chat_id, reply)
+            await send_reply(context.bot, message.chat_id, reply, self.explorers)
 
     async def on_document(self, update: Update, context: Context) -> None:
         """A file (an ABI): downloaded only when its announced size is within the limit."""
@@ -95,7 +98,7 @@ class Handlers:
             content = bytes(await (await document.get_file()).download_as_bytearray())
         name = document.file_name or "file"
         reply = await self.core.file(caller, name, size or len(content), content, self.clock())
-        await send_reply(context.bot, message.chat_id, reply)
+        await send_reply(context.bot, message.chat_id, reply, self.explorers)
 
     async def on_callback(self, update: Update, context: Context) -> None:
         """A tap on a button: always answered, then the core's reply is shown."""
@@ -107,16 +110,20 @@ class Handlers:
             if caller is not None:
                 action = query.data or ""
                 reply = await self.core.action(caller, action, self.clock())
-                await show_tap_reply(context.bot, query, reply)
+                await show_tap_reply(context.bot, query, reply, self.explorers)
         finally:
             await answer_query(query)
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
+async def send_reply(
+    bot: Bot, chat_id: int, reply: Reply, explorers: Mapping[str, str | None]
+) -> None:
     """The reply as a new message, then its sample notification if it has one."""
     await _send(bot, chat_id, render_reply(reply))
-    if reply.sample is not None:
-        await _send(bot, chat_id, render_sample(reply.sample, reply.language, chat_id))
+    sample = reply.sample
+    if sample is not None:
+        explorer_url = explorers.get(sample.chain)
+        await _send(bot, chat_id, render_sample(sample, reply.language, chat_id, explorer_url))
 
 
 async def _send(bot: Bot, chat_id: int, rendered: Rendered) -> None:
@@ -129,7 +136,9 @@ async def _send(bot: Bot, chat_id: int, rendered: Rendered) -> None:
     )
 
 
-async def show_tap_reply(bot: Bot, query: CallbackQuery, reply: Reply) -> None:
+async def show_tap_reply(
+    bot: Bot, query: CallbackQuery, reply: Reply, explorers: Mapping[str, str | None]
+) -> None:
     """Edit the tapped message into the reply where that reads naturally, else send anew."""
     message = query.message
     if not isinstance(message, Message):
@@ -148,7 +157,7 @@ async def show_tap_reply(bot: Bot, query: CallbackQuery, reply: Reply) -> None:
             if "not modified" in exc.message.lower():
                 return  # the same tap twice: the message already says it
             # Too old to edit or deleted: the reply goes out as a new message.
-    await send_reply(bot, message.chat_id, reply)
+    await send_reply(bot, message.chat_id, reply, explorers)
 
 
 async def answer_query(query: CallbackQuery) -> None:

@@ -102,8 +102,11 @@ def _cut_plain(html: str, limit: int) -> str:
     return escape(cut, quote=False) + ELLIPSIS
 
 
-def render_sample(sample: SampleNotification, language: str, chat_id: int) -> Rendered:
-    """A made-up match rendered exactly as the notifier renders a real one in this chat."""
+def render_sample(
+    sample: SampleNotification, language: str, chat_id: int, explorer_url: str | None
+) -> Rendered:
+    """A made-up match rendered exactly as the notifier renders a real one in this chat, with
+    the chain's explorer (`explorer_url`) as the notifier has it."""
     delivery = DueDelivery(
         id="sample",
         kind="event",
@@ -111,10 +114,13 @@ def render_sample(sample: SampleNotification, language: str, chat_id: int) -> Re
         subscription_id=sample.subscription_id,
         destination=DueDestination(0, "telegram", str(chat_id), None),
         event=_sample_event(sample),
-        abi_inputs=(),
+        abi_inputs=sample.abi_inputs,
         language=language,
+        token_symbol=sample.token_symbol,
+        token_decimals=sample.token_decimals,
+        provisional=sample.provisional,
     )
-    message = render_message(delivery, None)
+    message = render_message(delivery, explorer_url)
     rows = [[_notifier_button(button)] for button in message.buttons]
     return Rendered(message.html, InlineKeyboardMarkup(rows) if rows else None)
 

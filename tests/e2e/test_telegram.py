@@ -39,9 +39,10 @@ async def test_a_user_subscribes_by_tapping_and_the_transfer_arrives_in_the_chat
         me = Person(telegram, CHAT, CHAT, language)
         await subscribe_by_tapping(me, token, language)
 
+        before = len(telegram.messages(CHAT))
         await token.transfer(RECIPIENT, 1234 * 10**18 + 5 * 10**17)
 
-        await telegram.wait_for_messages(CHAT, len(telegram.messages(CHAT)) + 1, NOTIFICATION_S)
+        await telegram.wait_for_messages(CHAT, before + 1, NOTIFICATION_S)
         notification = telegram.last(CHAT)
         assert "Transfer" in notification.text
         assert "1,234.5 BBT" in notification.text

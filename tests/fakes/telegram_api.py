@@ -1,141 +1,48 @@
-"""A loopback Telegram Bot API: the real wire protocol, chats that tests read, injectable errors."""
+"""A loopback Telegram Bot API: the real wire protocol, chats that tests read, injectable errors.
+
+This module serves HTTP and answers the Bot API methods; what the fake remembers is in
+telegram_store, whether a send is taken in telegram_limits, the HTML rules in telegram_html.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import math
 import socket
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-ChatId = int | str
-Json = dict[str, Any]
+from tests.fakes.telegram_html import visible_text
+from tests.fakes.telegram_limits import SendRecord, SendRules
+from tests.fakes.telegram_objects import ApiError, ChatId, ChatMessage, Json
+from tests.fakes.telegram_store import ChatStore
 
-MAX_MESSAGE_CHARS = 4096
-# Telegram's broadcast limits, from its Bots FAQ ("My bot is hitting limits").
-OVERALL_PER_S = 30
-PRIVATE_INTERVAL_S = 1.0
-GROUP_PER_MINUTE = 20
-HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
-    | {"span", "tg-spoiler", "tg-emoji", "blockquote"}
-)
-
-
-class ApiError(Exception):
-    """An answer of the form {"ok": false, ...}, raised by a method handler."""
-
-    def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.parameters = code, description, parameters
+__all__ = [
+    "ApiError",
+    "ChatId",
+    "ChatMessage",
+    "FakeTelegram",
+    "Json",
+    "SendRecord",
+    "visible_text",
+]
 
 
-@dataclass
-class ChatMessage:
-    """A message as it stands in a chat (edits applied); `text` is what the user reads."""
+class FakeTelegram(ChatStore, SendRules):
+    """`fake = await FakeTelegram.start(TOKEN)`; `Bot(TOKEN, base_url=f"{fake.url}/bot")`.
 
-    message_id: int
-    chat_id: ChatId
-    text: str
-    html: str | None
-    reply_markup: Json | None
-    date: int
-    edited: bool = False
-    sender: Json | None = None
-
-    def buttons(self) -> list[tuple[str, str]]:
-        """(text, callback data or URL) of every inline button, row by row."""
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [(b["text"], b.get("callback_data") or b.get("url", "")) for r in rows for b in r]
-
-
-@dataclass
-class SendRecord:
-    """One send request as it arrived, with the HTTP status it got."""
-
-    at: float
-    chat_id: ChatId
-    status: int
-
-
-class _VisibleText(HTMLParser):
-    """Checks Telegram's HTML subset and collects the text the user will see."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in HTML_TAGS:
-            raise ApiError(
-                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
-            )
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            raise ApiError(400, f'Bad Request: can\'t parse entities: Unexpected end tag "{tag}"')
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def visible_text(text: str, parse_mode: str | None) -> str:
-    if (parse_mode or "").upper() != "HTML":
-        return text
-    parser = _VisibleText()
-    parser.feed(text)
-    parser.close()
-    if parser.open:
-        raise ApiError(400, "Bad Request: can't parse entities: Can't find end tag")
-    return "".join(parser.parts)
-
-
-def _parse_value(name: str, value: Any) -> Any:
-    """Form bodies carry JSON-encoded values; chat ids and numbers arrive as strings."""
-    if not isinstance(value, str):
-        return value
-    if name in ("reply_markup", "commands", "scope", "allowed_updates"):
-        return orjson.loads(value)
-    if name in ("chat_id", "message_id", "offset", "limit", "timeout", "cache_time"):
-        return int(value) if value.lstrip("-").isdigit() else value
-    return value
-
-
-class FakeTelegram:
-    """`fake = await FakeTelegram.start(TOKEN)`; `Bot(TOKEN, base_url=f"{fake.url}/bot")`."""
+    Tests read chats and push updates as in ChatStore, and inject failures as in SendRules.
+    """
 
     def __init__(self, token: str) -> None:
+        ChatStore.__init__(self, token)
+        SendRules.__init__(self)
         self.token = token
-        self.bot_user: Json = {"id": int(token.split(":")[0]), "is_bot": True}
-        self.bot_user |= {"first_name": "Blockbell", "username": "blockbell_test_bot"}
-        self.chats: dict[ChatId, list[ChatMessage]] = defaultdict(list)
-        self.sends: list[SendRecord] = []
         self.commands: dict[str, list[Json]] = {}
-        self.callback_answers: dict[str, Json] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
-        self.blocked: set[ChatId] = set()
-        self.migrated: dict[ChatId, int] = {}
-        self.enforce_limits = False
-        self.rate_limited = 0
-        self._retry_after_once: deque[int] = deque()
-        self._stall_once: deque[float] = deque()
-        self._updates: list[Json] = []
-        self._update_ids = itertools.count(1)
-        self._message_ids: dict[ChatId, itertools.count[int]] = {}
-        self._callback_ids = itertools.count(1)
-        self._callback_queries: set[str] = set()
-        self._arrived = asyncio.Condition()
-        self._recent: dict[ChatId, deque[float]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -162,59 +69,8 @@ class FakeTelegram:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._port}"
 
-    # Test controls.
-
-    def messages(self, chat_id: ChatId) -> list[ChatMessage]:
-        return list(self.chats.get(chat_id, []))
-
-    def block(self, chat_id: ChatId) -> None:
-        """The user blocked the bot: sends to this chat answer 403."""
-        self.blocked.add(chat_id)
-
-    def migrate(self, chat_id: ChatId, new_chat_id: int) -> None:
-        """The group became a supergroup: sends to the old id answer 400 with the new id."""
-        self.migrated[chat_id] = new_chat_id
-
-    def retry_after_once(self, seconds: int) -> None:
-        """The next send answers 429 with this retry_after."""
-        self._retry_after_once.append(seconds)
-
-    def stall_once(self, seconds: float) -> None:
-        """The next send is answered only after this long (and lost if the client gives up)."""
-        self._stall_once.append(seconds)
-
     def add_file(self, file_id: str, content: bytes, file_path: str | None = None) -> None:
         self.files[file_id] = (file_path or f"documents/{file_id}.bin", content)
-
-    async def push_message(
-        self, chat_id: int, text: str, *, user_id: int | None = None, language_code: str = "en"
-    ) -> Json:
-        """A user writes `text` in the chat; getUpdates hands it to the bot."""
-        sender = _user(user_id or chat_id, language_code)
-        message = self._message(chat_id, text, None, None, sender=sender)
-        return await self._add_update({"message": self._message_json(message)})
-
-    async def push_callback(
-        self,
-        chat_id: ChatId,
-        message_id: int,
-        data: str,
-        *,
-        user_id: int,
-        language_code: str = "en",
-    ) -> str:
-        """A user presses an inline button with callback `data`; returns the query id."""
-        query_id = str(next(self._callback_ids))
-        self._callback_queries.add(query_id)
-        stored = next(m for m in self.chats[chat_id] if m.message_id == message_id)
-        query = {"id": query_id, "from": _user(user_id, language_code), "data": data}
-        query |= {"chat_instance": str(chat_id), "message": self._message_json(stored)}
-        await self._add_update({"callback_query": query})
-        return query_id
-
-    async def wait_for_messages(self, chat_id: ChatId, count: int, timeout_s: float = 5.0) -> None:
-        async with asyncio.timeout(timeout_s), self._arrived:
-            await self._arrived.wait_for(lambda: len(self.chats.get(chat_id, [])) >= count)
 
     # The wire protocol.
 
@@ -332,109 +188,16 @@ class FakeTelegram:
             "file_path": path,
         }
 
-    # Sending rules.
 
-    async def _admit_send(self, chat_id: ChatId) -> None:
-        """Apply injected failures and (when enforced) Telegram's limits, in Telegram's order."""
-        try:
-            self._check_send(chat_id)
-        except ApiError as exc:
-            self.sends.append(SendRecord(time.monotonic(), chat_id, exc.code))
-            raise
-        if self._stall_once:
-            await asyncio.sleep(self._stall_once.popleft())
-        self.sends.append(SendRecord(time.monotonic(), chat_id, 200))
-
-    def _check_send(self, chat_id: ChatId) -> None:
-        if self._retry_after_once:
-            self._too_many_requests(self._retry_after_once.popleft())
-        if chat_id in self.blocked:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        if chat_id in self.migrated:
-            raise ApiError(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                {"migrate_to_chat_id": self.migrated[chat_id]},
-            )
-        if self.enforce_limits:
-            self._enforce_limits(chat_id, time.monotonic())
-
-    def _enforce_limits(self, chat_id: ChatId, now: float) -> None:
-        overall, recent = self._recent["*"], self._recent[chat_id]
-        _forget_before(overall, now - 1.0)
-        _forget_before(recent, now - 60.0)
-        if len(overall) >= OVERALL_PER_S:
-            self._too_many_requests(math.ceil(overall[0] + 1.0 - now))
-        is_group = isinstance(chat_id, str) or chat_id < 0
-        if is_group and len(recent) >= GROUP_PER_MINUTE:
-            self._too_many_requests(math.ceil(recent[0] + 60.0 - now))
-        if not is_group and recent and now - recent[-1] < PRIVATE_INTERVAL_S:
-            self._too_many_requests(1)
-        overall.append(now)
-        recent.append(now)
-
-    def _too_many_requests(self, seconds: int) -> None:
-        self.rate_limited += 1
-        raise ApiError(
-            429,
-            f"Too Many Requests: retry after {max(seconds, 1)}",
-            {"retry_after": max(seconds, 1)},
-        )
-
-    # Telegram objects.
-
-    def _message(
-        self, chat_id: ChatId, text: str, parse_mode: Any, markup: Any, sender: Json | None = None
-    ) -> ChatMessage:
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        visible = visible_text(text, parse_mode)
-        if len(visible) > MAX_MESSAGE_CHARS:
-            raise ApiError(400, "Bad Request: message is too long")
-        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
-        html = text if (parse_mode or "").upper() == "HTML" else None
-        return ChatMessage(
-            next(ids), chat_id, visible, html, markup, int(time.time()), False, sender
-        )
-
-    def _message_json(self, message: ChatMessage) -> Json:
-        chat = _chat(message.chat_id)
-        body = {
-            "message_id": message.message_id,
-            "date": message.date,
-            "chat": chat,
-            "text": message.text,
-            "from": message.sender or self.bot_user,
-        }
-        return body | ({"reply_markup": message.reply_markup} if message.reply_markup else {})
-
-    async def _add_update(self, payload: Json) -> Json:
-        update = {"update_id": next(self._update_ids), **payload}
-        async with self._arrived:
-            self._updates.append(update)
-            self._arrived.notify_all()
-        return update
-
-
-def _forget_before(times: deque[float], cutoff: float) -> None:
-    while times and times[0] <= cutoff:
-        times.popleft()
-
-
-def _user(user_id: int, language_code: str) -> Json:
-    return {
-        "id": user_id,
-        "is_bot": False,
-        "first_name": f"User {user_id}",
-        "language_code": language_code,
-    }
-
-
-def _chat(chat_id: ChatId) -> Json:
-    if isinstance(chat_id, int) and chat_id > 0:
-        return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
-    kind = "supergroup" if str(chat_id).startswith(("-100", "@")) else "group"
-    return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+def _parse_value(name: str, value: Any) -> Any:
+    """Form bodies carry JSON-encoded values; chat ids and numbers arrive as strings."""
+    if not isinstance(value, str):
+        return value
+    if name in ("reply_markup", "commands", "scope", "allowed_updates"):
+        return orjson.loads(value)
+    if name in ("chat_id", "message_id", "offset", "limit", "timeout", "cache_time"):
+        return int(value) if value.lstrip("-").isdigit() else value
+    return value
 
 
 async def _read_params(request: web.Request) -> Json:

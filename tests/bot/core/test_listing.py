@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from bot.core.caller import Caller
 from bot.core.dispatch import BotCore
+from storage.deliveries import AbiParam
 from storage.models import Delivery, Destination, Event, Subscription, SubscriptionMute
-from storage.subscriptions import fetch_index_version
-from tests.bot.core.conftest import USDC, Clock, action, group_member, labels, person, render
+from storage.subscriptions import NewEventSubscription, create_subscriptions, fetch_index_version
+from tests.bot.core.conftest import (
+    PLAIN,
+    USDC,
+    Clock,
+    action,
+    group_member,
+    labels,
+    person,
+    render,
+)
+from watcher.abi import event_selector
 
 NOT_FOUND = "There is no such subscription or destination here. /list shows what this chat has."
 
@@ -186,3 +198,72 @@ async def test_registration_language_and_help(core: BotCore, clock: Clock) -> No
     assert "/subscribe — 分步订阅" in render(reply)
     reply = await core.action(ru, "lang:klingon", clock.tick())
     assert render(reply).startswith("此按钮已失效")
+
+
+async def test_a_sample_carries_what_a_real_delivery_carries(core: BotCore, clock: Clock) -> None:
+    me = person()
+    await _subscribe(core, clock)
+    reply = await core.action(me, "sub:test:1", clock.tick())
+    assert render(reply) == "A test notification of subscription #1, as a real match would look:"
+    sample = reply.sample
+    assert sample is not None
+    assert sample.abi_inputs == (
+        AbiParam("from", "address", indexed=True),
+        AbiParam("to", "address", indexed=True),
+        AbiParam("value", "uint256"),
+    )
+    assert (sample.token_symbol, sample.token_decimals) == ("USDC", 6)
+    # 1.5 whole tokens, from and to recognizably made up.
+    assert dict(sample.args) == {"from": "0x" + "1" * 40, "to": "0x" + "2" * 40, "value": "1500000"}
+
+
+async def test_a_sample_has_a_plausible_value_of_every_abi_type(
+    core: BotCore, clock: Clock
+) -> None:
+    await _subscribe(core, clock)
+    event: dict[str, Any] = {
+        "type": "event",
+        "name": "Voted",
+        "anonymous": False,
+        "inputs": [
+            {"name": "topic", "type": "string", "indexed": True},
+            {"name": "voter", "type": "address", "indexed": False},
+            {"name": "support", "type": "bool", "indexed": False},
+            {"name": "weight", "type": "uint96", "indexed": False},
+            {"name": "proposal", "type": "bytes32", "indexed": False},
+            {"name": "reason", "type": "string", "indexed": False},
+            {"name": "ids", "type": "uint8[2]", "indexed": False},
+            {
+                "name": "ballot",
+                "type": "tuple",
+                "indexed": False,
+                "components": [
+                    {"name": "choice", "type": "int8"},
+                    {"name": "note", "type": "bytes"},
+                ],
+            },
+        ],
+    }
+    [sid] = await create_subscriptions(
+        owner_id=1,
+        chain="mainnet",
+        address=PLAIN,
+        abi=[event],
+        standard=None,
+        events=[NewEventSubscription("Voted", event_selector(event), "")],
+        destination_id=1,
+    )
+    reply = await core.action(person(), f"sub:test:{sid}", clock.tick())
+    sample = reply.sample
+    assert sample is not None and sample.token_symbol is None
+    assert [param.name for param in sample.abi_inputs] == [i["name"] for i in event["inputs"]]
+    assert dict(sample.args) == {
+        "topic": "0x" + "ab" * 32,  # an indexed string is only its hash in the log
+        "voter": "0x" + "2" * 40,
+        "support": True,
+        "weight": "42",
+        "proposal": "0x" + "ab" * 32,
+        "reason": "sample",
+        "ids": ["42", "42"],
+        "ballot": {"choice": "42", "note": "0xabababab"},
+    }

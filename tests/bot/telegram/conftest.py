@@ -16,6 +16,9 @@ from tests.fakes.telegram_chat import ChatTelegram
 TOKEN = "123456:SECRET-token-of-the-test-bot"
 # A contract whose lookup fails unexpectedly (a broken chain port), to exercise the error path.
 BROKEN = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
+# mainnet has an explorer, base has none.
+EXPLORER = "https://etherscan.io"
+EXPLORERS = {"mainnet": EXPLORER, "base": None}
 
 
 class ChainLookup(FakeChainLookup):
@@ -35,7 +38,7 @@ async def telegram(db: str, lookup: FakeChainLookup) -> AsyncIterator[ChatTelegr
     """The fake Bot API with the bot polling it."""
     fake = await ChatTelegram.open(TOKEN)
     core = BotCore(CoreSettings(chains=("mainnet", "base"), lookup=lookup))
-    application = build_application(TOKEN, fake.url, core)
+    application = build_application(TOKEN, fake.url, core, EXPLORERS)
     await start_bot(application)
     try:
         yield fake

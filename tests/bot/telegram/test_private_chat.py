@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 
 from bot.core.dispatch import COMMANDS
+from bot.core.ports import ContractInfo
 from locales import translate
-from storage.models import Subscription
-from tests.bot.core.conftest import PLAIN, USDC
-from tests.bot.telegram.conftest import BROKEN, TOKEN
+from notifier.telegram_render import render_message
+from storage.deliveries import DueDelivery, claim_due
+from storage.models import Delivery, Event, Subscription
+from tests.bot.core.conftest import PLAIN, USDC, FakeChainLookup
+from tests.bot.telegram.conftest import BROKEN, EXPLORER, TOKEN
 from tests.fakes.telegram_chat import ChatTelegram, Person
 
 TRANSFER_SELECTOR = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+ZERO_HASH = "0x" + "0" * 64
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -118,7 +124,42 @@ async def test_a_failure_inside_is_logged_without_the_token_and_answered(
     assert "/list" in reply.text
 
 
-async def test_a_test_notification_looks_like_a_real_one(telegram: ChatTelegram) -> None:
+async def _claim_real_delivery(args: dict[str, str], topics: list[str]) -> DueDelivery:
+    """A real match of subscription #1 with `args`, as the notifier claims it; it happened
+    where the sample says it did (block 0, the all-zero transaction)."""
+    event = await Event.create(
+        id=uuid.uuid4(),
+        chain="mainnet",
+        block_number=0,
+        block_hash=ZERO_HASH,
+        transaction_hash=ZERO_HASH,
+        log_index=0,
+        contract=USDC.lower(),
+        selector=TRANSFER_SELECTOR,
+        event_name="Transfer",
+        args=args,
+        topics=topics,
+        data=f"0x{int(args['value']):064x}",
+        created_at=datetime.now(UTC),
+    )
+    now = datetime.now(UTC)
+    await Delivery.create(
+        id=uuid.uuid4(),
+        event=event,
+        subscription_id=1,
+        destination_id=1,
+        next_attempt_at=now,
+        created_at=now,
+        # Instant subscriptions are notified before confirmations, as provisional.
+        provisional=(await Subscription.get(id=1)).instant,
+    )
+    [due] = await claim_due(now, 10, 60.0, destination_kinds=("telegram",))
+    return due
+
+
+async def test_a_test_notification_is_exactly_what_a_real_match_sends(
+    telegram: ChatTelegram,
+) -> None:
     me = Person(telegram, 100, 100)
     await me.say(f"/subscribe mainnet {USDC} Transfer")
     await me.say("/list")
@@ -127,13 +168,37 @@ async def test_a_test_notification_looks_like_a_real_one(telegram: ChatTelegram)
     await me.tap("Test")
     [intro, sample] = telegram.messages(100)[count:]
     assert "A test notification of subscription #1" in intro.text
+
+    sender, receiver = "0x" + "1" * 40, "0x" + "2" * 40
+    args = {"from": sender, "to": receiver, "value": "1500000"}
+    topics = [TRANSFER_SELECTOR, *("0x" + "0" * 24 + a[2:] for a in (sender, receiver))]
+    real = render_message(await _claim_real_delivery(args, topics), EXPLORER)
+    assert sample.html == real.html
+    assert sample.buttons() == [(b.text, b.callback_data or b.url or "") for b in real.buttons]
     assert sample.text.startswith("Transfer · mainnet\nContract: ")
-    assert sample.html is not None and "<b>Transfer</b>" in sample.html
-    [(mute, data)] = sample.buttons()
-    assert (mute, data) == ("Mute this subscription", "mute:1")
+    assert "value: 1.5 USDC" in sample.text
+    assert sample.html is not None and f'<a href="{EXPLORER}/address/{sender}">' in sample.html
+    assert sample.buttons() == [
+        ("Mute this subscription", "mute:1"),
+        ("Open in explorer", f"{EXPLORER}/tx/{ZERO_HASH}"),
+    ]
     reply = await me.tap("Mute this subscription", on=sample)
     assert "Mute 8 h" in [text for text, _ in reply.buttons()]
     assert sample.text == telegram.messages(100)[count + 1].text
+
+
+async def test_a_test_notification_on_a_chain_without_explorer_has_no_links(
+    telegram: ChatTelegram, lookup: FakeChainLookup
+) -> None:
+    lookup.contracts[("base", USDC.lower())] = ContractInfo(True, "erc20")  # no symbol known
+    me = Person(telegram, 100, 100)
+    await me.say(f"/subscribe base {USDC} Transfer")
+    await me.say("/list")
+    await me.tap("#1 Transfer")
+    sample = await me.tap("Test")
+    assert sample.html is not None and "<a " not in sample.html
+    assert "value: 42" in sample.text  # without decimals, an amount is a plain number
+    assert sample.buttons() == [("Mute this subscription", "mute:1")]
 
 
 async def test_somebody_elses_subscription_is_not_found(telegram: ChatTelegram) -> None:
