@@ -6,32 +6,53 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-import orjson
-from eth_utils.address import is_hex_address, to_checksum_address
-
 from locales import translate
-from notifier.render import render_args
-from storage.deliveries import AbiParam, DueDelivery, DueDestination, JsonValue
+from notifier.event_text import (
+    CONFIRMED_KIND,
+    DIGEST_THRESHOLD,
+    MAX_DIGEST_LINE_CHARS,
+    MAX_VALUE_CHARS,
+    REVERTED_KIND,
+    TOKEN_AMOUNT_ARGUMENT,
+    TOKEN_AMOUNT_EVENTS,
+    TokenInfo,
+    argument_summary,
+    arguments,
+    checksummed,
+    event_name,
+    format_token_amount,
+    is_address,
+    nothing_to_edit,
+    plain_value,
+    short,
+    token_of,
+)
+from storage.deliveries import DueDelivery, DueDestination
+
+# The shared helpers stay importable from here, where other modules have always found them.
+__all__ = [
+    "CONFIRMED_KIND",
+    "DIGEST_THRESHOLD",
+    "MAX_DIGEST_LINE_CHARS",
+    "MAX_MESSAGE_CHARS",
+    "MAX_VALUE_CHARS",
+    "REVERTED_KIND",
+    "TOKEN_AMOUNT_ARGUMENT",
+    "TOKEN_AMOUNT_EVENTS",
+    "Button",
+    "TelegramMessage",
+    "TelegramSend",
+    "TokenInfo",
+    "format_token_amount",
+    "nothing_to_edit",
+    "plan_sends",
+    "render_digests",
+    "render_message",
+    "token_of",
+]
 
 MAX_MESSAGE_CHARS = 4096
-REVERTED_KIND = "event.reverted"
-CONFIRMED_KIND = "event.confirmed"
-# More deliveries than this for one chat in one round are sent as one digest.
-DIGEST_THRESHOLD = 3
-MAX_VALUE_CHARS = 300
-MAX_DIGEST_LINE_CHARS = 600
 DIGEST_HEADER_RESERVE = 200
-# The ERC-20 events whose `value` is an amount of the token, shown in whole tokens.
-TOKEN_AMOUNT_EVENTS = ("Transfer", "Approval")
-TOKEN_AMOUNT_ARGUMENT = "value"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """How a token's amounts read: `value` in base units is shown as value / 10**decimals."""
-
-    symbol: str
-    decimals: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +110,6 @@ def plan_sends(
     return sends
 
 
-def nothing_to_edit(due: Sequence[DueDelivery]) -> list[DueDelivery]:
-    """Confirmations whose provisional notification has no message of its own to edit."""
-    return [d for d in due if d.kind == CONFIRMED_KIND and d.original_ref is None]
-
-
 def _edit(d: DueDelivery, explorer_url: str | None) -> TelegramSend:
     """The provisional notification rewritten as confirmed or as reverted."""
     message = render_message(d, explorer_url)
@@ -106,7 +122,7 @@ def render_message(d: DueDelivery, explorer_url: str | None) -> TelegramMessage:
     """The notification of one event in the language of the destination's owner."""
     language, event, token = d.language, d.event, token_of(d)
     lines = _reverted_notice(language) if d.kind == REVERTED_KIND else []
-    lines.append(f"<b>{escape(_event_name(d))}</b> · {escape(event.chain)}")
+    lines.append(f"<b>{escape(event_name(d))}</b> · {escape(event.chain)}")
     lines.append(
         _labeled(language, "notify.label_contract", _address(explorer_url, event.contract))
     )
@@ -116,7 +132,7 @@ def render_message(d: DueDelivery, explorer_url: str | None) -> TelegramMessage:
     lines += ["", *arguments] if arguments else []
     block = _link(explorer_url, f"/block/{event.block_number}", f"{event.block_number:,}")
     transaction = (
-        _link(explorer_url, f"/tx/{event.transaction_hash}", _short(event.transaction_hash))
+        _link(explorer_url, f"/tx/{event.transaction_hash}", short(event.transaction_hash))
         if explorer_url is not None
         else f"<code>{escape(event.transaction_hash)}</code>"
     )
@@ -166,36 +182,19 @@ def _digest_line(d: DueDelivery, explorer_url: str | None, token: TokenInfo | No
     event = d.event
     block = translate(d.language, "notify.digest_block", block=f"{event.block_number:,}")
     where = _link(explorer_url, f"/tx/{event.transaction_hash}", escape(block))
-    summary = ", ".join(
-        f"{name} {_plain_value(value, param, token)}" for name, value, param in _arguments(d)
-    )
-    if len(summary) > MAX_DIGEST_LINE_CHARS:
-        summary = summary[: MAX_DIGEST_LINE_CHARS - 1] + "…"
+    summary = argument_summary(d, token)
     marker = ""
     if d.kind == REVERTED_KIND:
         marker = "⚠️ " + escape(translate(d.language, "notify.digest_reverted")) + " "
     elif d.provisional:
         marker = "⏳ "
-    line = f"• {marker}<b>{escape(_event_name(d))}</b> · {where}"
+    line = f"• {marker}<b>{escape(event_name(d))}</b> · {where}"
     return f"{line}: {escape(summary)}" if summary else line
-
-
-def token_of(d: DueDelivery) -> TokenInfo | None:
-    """How the amounts of this delivery's ERC-20 event read, when its token is known."""
-    if d.event.event_name not in TOKEN_AMOUNT_EVENTS:
-        return None
-    if d.token_symbol is None or d.token_decimals is None:
-        return None
-    return TokenInfo(d.token_symbol, d.token_decimals)
 
 
 def _reverted_notice(language: str) -> list[str]:
     title = escape(translate(language, "notify.reverted_title"))
     return [f"⚠️ <b>{title}</b>", escape(translate(language, "notify.reverted_explanation")), ""]
-
-
-def _event_name(d: DueDelivery) -> str:
-    return d.event.event_name or translate(d.language, "notify.unknown_event")
 
 
 def _labeled(language: str, key: str, value_html: str) -> str:
@@ -215,78 +214,24 @@ def _mute_button(d: DueDelivery) -> Button:
     return Button(text, callback_data=f"mute:{d.subscription_id}")
 
 
-def _arguments(d: DueDelivery) -> list[tuple[str, JsonValue, AbiParam | None]]:
-    """Arguments in ABI order (addresses checksummed) with the ABI input each belongs to."""
-    params = {param.name: param for param in d.abi_inputs}
-    rendered = render_args(d.event.args, d.abi_inputs)
-    return [(name, value, params.get(name)) for name, value in rendered.items()]
-
-
 def _argument_values(
     d: DueDelivery, explorer_url: str | None, token: TokenInfo | None
 ) -> list[tuple[str, str]]:
     values = []
-    for name, value, param in _arguments(d):
-        if isinstance(value, str) and _is_address(value, param):
+    for name, value, param in arguments(d):
+        if isinstance(value, str) and is_address(value, param):
             values.append((name, _address(explorer_url, value)))
         else:
-            values.append((name, escape(_plain_value(value, param, token))))
+            values.append((name, escape(plain_value(value, param, token))))
     return values
-
-
-def _is_address(value: str, param: AbiParam | None) -> bool:
-    return param.type == "address" if param is not None else is_hex_address(value)
-
-
-def _plain_value(value: JsonValue, param: AbiParam | None, token: TokenInfo | None) -> str:
-    """An argument as text: amounts and integers readable, long values shortened."""
-    abi_type = param.type if param is not None else ""
-    number = _as_int(value) if abi_type.startswith(("uint", "int")) else None
-    if number is not None and token is not None and _is_token_amount(param):
-        return format_token_amount(number, token)
-    if number is not None:
-        return f"{number:,}"
-    if isinstance(value, str) and abi_type == "address":
-        return _short(value)
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
-
-
-def _is_token_amount(param: AbiParam | None) -> bool:
-    """The amount is ERC-20's unindexed `value`; indexed integers are ids, never amounts."""
-    return (
-        param is not None
-        and param.name == TOKEN_AMOUNT_ARGUMENT
-        and param.type.startswith("uint")
-        and not param.indexed
-    )
-
-
-def _as_int(value: JsonValue) -> int | None:
-    """Integers are stored as decimal strings (JSON numbers cannot hold uint256)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def format_token_amount(value: int, token: TokenInfo) -> str:
-    """`1234500000000000000000` with 18 decimals and symbol TKN reads `1,234.5 TKN`."""
-    whole, fraction = divmod(abs(value), 10**token.decimals)
-    digits = f"{fraction:0{token.decimals}d}".rstrip("0") if token.decimals else ""
-    sign = "-" if value < 0 else ""
-    return f"{sign}{whole:,}{'.' + digits if digits else ''} {token.symbol}"
 
 
 def _address(explorer_url: str | None, address: str) -> str:
     """A short address linked to the explorer, or the whole address when there is none."""
-    checksummed = to_checksum_address(address) if is_hex_address(address) else address
+    full = checksummed(address)
     if explorer_url is None:
-        return f"<code>{escape(checksummed)}</code>"
-    return _link(explorer_url, f"/address/{checksummed}", escape(_short(checksummed)))
+        return f"<code>{escape(full)}</code>"
+    return _link(explorer_url, f"/address/{full}", escape(short(full)))
 
 
 def _link(explorer_url: str | None, path: str, text_html: str) -> str:
@@ -294,8 +239,3 @@ def _link(explorer_url: str | None, path: str, text_html: str) -> str:
         return text_html
     href = escape(explorer_url.rstrip("/") + path, quote=True)
     return f'<a href="{href}">{text_html}</a>'
-
-
-def _short(value: str) -> str:
-    """0x1234…abcd: enough to recognize an address or hash at a glance."""
-    return value if len(value) <= 13 else f"{value[:6]}…{value[-4:]}"

@@ -1,0 +1,1 @@
+"""The Discord front-end: slash commands and components over the shared bot core."""

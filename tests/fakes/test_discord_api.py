@@ -1,0 +1,237 @@
+"""The fake Discord's REST API and its rules, driven by the unmodified discord.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import discord
+import pytest
+
+from tests.fakes.discord_api import FakeDiscord, GuildSpec
+from tests.fakes.discord_client import discord_pointed_at
+
+TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.api-test-token"
+APP_ID = 1_100_000_000_000_000_001
+GUILD_ID, CHANNEL_ID, OTHER_ID = (
+    1_200_000_000_000_000_001,
+    1_200_000_000_000_000_011,
+    1_200_000_000_000_000_012,
+)
+ALICE = 1_300_000_000_000_000_001
+GUILD = GuildSpec(
+    GUILD_ID, "Chain watchers", {CHANNEL_ID: "alerts", OTHER_ID: "other"}, {ALICE: "alice"}
+)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = await FakeDiscord.start(TOKEN, application_id=APP_ID, guilds=[GUILD])
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
+    """A logged-in client that has not opened the gateway: REST calls only."""
+    with discord_pointed_at(fake):
+        bot = discord.Client(intents=discord.Intents.default())
+        await bot.login(TOKEN)
+        yield bot
+        await bot.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def channel(client: discord.Client, channel_id: int = CHANNEL_ID) -> discord.PartialMessageable:
+    return client.get_partial_messageable(channel_id)
+
+
+async def test_login_knows_the_bot_and_its_application(client: discord.Client) -> None:
+    assert client.user is not None and client.user.name == "Blockbell" and client.user.bot
+    assert client.application_id == APP_ID
+
+
+async def test_a_wrong_token_cannot_log_in(fake: FakeDiscord) -> None:
+    with discord_pointed_at(fake):
+        stranger = discord.Client(intents=discord.Intents.default())
+        with pytest.raises(discord.LoginFailure):
+            await stranger.login("not-the-token")
+        await stranger.close()
+
+
+async def test_answers_are_json_with_rate_limit_headers(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    async with http.get(f"{fake.url}/api/v10/gateway/bot", headers=headers) as response:
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["X-RateLimit-Limit"] == "50"
+        assert (await response.json())["url"] == fake.ws_url
+
+
+async def test_channel_send_with_a_repeated_nonce_posts_once(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    first = await channel(client).send("Transfer 5 ETH", nonce="delivery-17")
+    again = await channel(client).send("Transfer 5 ETH", nonce="delivery-17")
+    assert again.id == first.id
+    assert [(m.content, m.nonce) for m in fake.messages(CHANNEL_ID)] == [
+        ("Transfer 5 ETH", "delivery-17")
+    ]
+    edited = await first.edit(content="Transfer 5 ETH (reverted)")
+    assert fake.messages(CHANNEL_ID)[0].content == edited.content == "Transfer 5 ETH (reverted)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"content": "x" * 2001}, "In content: Must be 2000 or fewer in length."),
+        ({"embeds": [discord.Embed(description="d" * 2500)] * 3}, "Embed size exceeds maximum"),
+        ({"embed": discord.Embed().set_author(name="a" * 257)}, "In embeds.0.author.name"),
+        ({"embed": discord.Embed(description="d" * 4097)}, "In embeds.0.description"),
+    ],
+)
+async def test_oversized_messages_are_refused(
+    fake: FakeDiscord, client: discord.Client, kwargs: dict[str, object], needle: str
+) -> None:
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel(client).send(**kwargs)  # type: ignore[call-overload]
+    assert (caught.value.status, caught.value.code) == (400, 50035)
+    assert needle in str(caught.value)
+    assert fake.messages(CHANNEL_ID) == []
+
+
+async def test_more_than_ten_embeds_are_refused(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    """discord.py refuses 11 embeds itself; a client that does not is refused by Discord."""
+    url = f"{fake.url}/api/v10/channels/{CHANNEL_ID}/messages"
+    payload = {"embeds": [{"title": "t"}] * 11}
+    async with http.post(url, json=payload, headers={"Authorization": f"Bot {TOKEN}"}) as response:
+        body = await response.json()
+    assert (response.status, body["code"]) == (400, 50035)
+    assert body["errors"]["embeds"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+
+
+async def test_an_embed_with_26_fields_is_refused(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    embed = discord.Embed()
+    for index in range(26):
+        embed.add_field(name=f"n{index}", value="v")
+    with pytest.raises(discord.HTTPException, match=r"In embeds\.0\.fields"):
+        await channel(client).send(embed=embed)
+
+
+async def test_injected_429_is_waited_out_by_discord_py(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    fake.rate_limit_once(f"/channels/{CHANNEL_ID}/messages", retry_after_s=0.05)
+    fake.rate_limit_once("global", retry_after_s=0.05)
+    await channel(client).send("after the wait")
+    assert [m.content for m in fake.messages(CHANNEL_ID)] == ["after the wait"]
+    statuses = [s for method, path, s in fake.requests if path.endswith("/messages")]
+    assert statuses == [429, 429, 200]
+
+
+async def test_bucket_headers_make_discord_py_pace_itself_without_429(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    fake.limits.limits["channel_messages"] = (2, 0.1)
+    for index in range(5):
+        await channel(client).send(f"event {index}")
+    assert len(fake.messages(CHANNEL_ID)) == 5
+    assert fake.limits.refused == []
+
+
+async def test_closed_dms_are_forbidden_with_50007(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    user = await client.fetch_user(ALICE)
+    await user.send("welcome")
+    fake.close_dms(ALICE)
+    with pytest.raises(discord.Forbidden) as caught:
+        await user.send("are you there?")
+    assert caught.value.code == 50007
+    assert [m.content for m in fake.dms(ALICE)] == ["welcome"]
+
+
+async def test_missing_permission_and_deleted_channel(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    fake.deny_permission(CHANNEL_ID)
+    fake.delete_channel(OTHER_ID)
+    with pytest.raises(discord.Forbidden) as forbidden:
+        await channel(client).send("hi")
+    with pytest.raises(discord.NotFound) as gone:
+        await channel(client, OTHER_ID).send("hi")
+    assert (forbidden.value.code, gone.value.code) == (50013, 10003)
+
+
+async def test_empty_message_is_refused(client: discord.Client) -> None:
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel(client).send()
+    assert caught.value.code == 50006
+
+
+async def test_pasted_channel_webhook_url_takes_messages_with_wait(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    url = fake.webhook_url(CHANNEL_ID)
+    async with http.post(f"{url}?wait=true", json={"content": "Swap on osmosis"}) as response:
+        assert response.status == 200
+        assert (await response.json())["content"] == "Swap on osmosis"
+    async with http.post(url, json={"embeds": [{"title": "no wait"}]}) as response:
+        assert response.status == 204
+    assert [m.webhook_id is not None for m in fake.messages(CHANNEL_ID)] == [True, True]
+
+
+async def test_channel_webhook_allows_five_per_two_seconds_then_429(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    url = fake.webhook_url(CHANNEL_ID)
+    statuses = []
+    for index in range(6):
+        async with http.post(url, json={"content": f"n{index}"}) as response:
+            statuses.append(response.status)
+            if response.status == 429:
+                body, via = await response.json(), response.headers.get("Via")
+    assert statuses == [204] * 5 + [429]
+    assert body["retry_after"] > 0 and via
+
+
+async def test_channel_webhook_of_a_deleted_channel_is_unknown(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    url = fake.webhook_url(CHANNEL_ID)
+    webhook_id, token = url.rsplit("/", 2)[-2:]
+    async with aiohttp.ClientSession() as session:
+        webhook = discord.Webhook.partial(int(webhook_id), token, session=session)
+        sent = await webhook.send("first", wait=True)
+        assert sent.content == "first"
+        fake.delete_channel(CHANNEL_ID)
+        with pytest.raises(discord.NotFound) as caught:
+            await webhook.send("second", wait=True)
+    assert caught.value.code == 10015
+
+
+async def test_commands_with_unknown_locales_are_refused(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    command = {
+        "name": "watch",
+        "description": "Watch a contract",
+        "name_localizations": {"es": "vigilar"},  # Discord wants es-ES or es-419
+    }
+    url = f"{fake.url}/api/v10/applications/{APP_ID}/commands"
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    async with http.put(url, json=[command], headers=headers) as response:
+        body = await response.json()
+    assert (response.status, body["code"]) == (400, 50035)
+    assert "es" in body["errors"]["0"]["name_localizations"]
+    assert fake.commands("global") == []
