@@ -18,7 +18,6 @@ from urllib.parse import quote
 from locales import translate
 from notifier.event_text import (
     CONFIRMED_KIND,
-    DIGEST_THRESHOLD,
     REVERTED_KIND,
     TokenInfo,
     argument_summary,
@@ -27,6 +26,7 @@ from notifier.event_text import (
     event_name,
     is_address,
     plain_value,
+    plan_by_destination,
     short,
     token_of,
 )
@@ -90,25 +90,12 @@ class DiscordSend:
 def plan_discord_sends(
     due: Sequence[DueDelivery], explorers: Mapping[str, str | None]
 ) -> list[DiscordSend]:
-    """Edits of earlier notifications one by one; then one message per delivery, or digests
-    for a destination with more than DIGEST_THRESHOLD.
+    """One message per delivery, edits of earlier ones, or digests for busy destinations."""
+    return plan_by_destination(due, explorers, single=_single, edit=_edit, digests=render_digests)
 
-    Confirmations without a message of their own to edit are not planned: see
-    `notifier.event_text.nothing_to_edit`.
-    """
-    sends = [_edit(d, explorers.get(d.event.chain)) for d in due if d.original_ref is not None]
-    by_destination: dict[int, list[DueDelivery]] = {}
-    for delivery in due:
-        if delivery.original_ref is None and delivery.kind != CONFIRMED_KIND:
-            by_destination.setdefault(delivery.destination.id, []).append(delivery)
-    for group in by_destination.values():
-        if len(group) > DIGEST_THRESHOLD:
-            sends += render_digests(group, explorers)
-            continue
-        for d in group:
-            payload = render_payload(d, explorers.get(d.event.chain))
-            sends.append(DiscordSend(d.destination, payload, (d,)))
-    return sends
+
+def _single(d: DueDelivery, explorer_url: str | None) -> DiscordSend:
+    return DiscordSend(d.destination, render_payload(d, explorer_url), (d,))
 
 
 def _edit(d: DueDelivery, explorer_url: str | None) -> DiscordSend:

@@ -4,8 +4,9 @@ deliveries a channel plans at all."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import orjson
 from eth_utils.address import is_hex_address, to_checksum_address
@@ -31,6 +32,37 @@ class TokenInfo:
 
     symbol: str
     decimals: int
+
+
+Send = TypeVar("Send")
+Explorers = Mapping[str, str | None]
+
+
+def plan_by_destination(
+    due: Sequence[DueDelivery],
+    explorers: Explorers,
+    *,
+    single: Callable[[DueDelivery, str | None], Send],
+    edit: Callable[[DueDelivery, str | None], Send],
+    digests: Callable[[Sequence[DueDelivery], Explorers], list[Send]],
+) -> list[Send]:
+    """Edits of earlier notifications one by one; then one message per delivery, or digests
+    for a destination with more than DIGEST_THRESHOLD.
+
+    Confirmations without a message of their own to edit (their notification went out in a
+    digest) are not planned: see `nothing_to_edit`.
+    """
+    sends = [edit(d, explorers.get(d.event.chain)) for d in due if d.original_ref is not None]
+    by_destination: dict[int, list[DueDelivery]] = {}
+    for delivery in due:
+        if delivery.original_ref is None and delivery.kind != CONFIRMED_KIND:
+            by_destination.setdefault(delivery.destination.id, []).append(delivery)
+    for group in by_destination.values():
+        if len(group) > DIGEST_THRESHOLD:
+            sends += digests(group, explorers)
+        else:
+            sends += [single(d, explorers.get(d.event.chain)) for d in group]
+    return sends
 
 
 def nothing_to_edit(due: Sequence[DueDelivery]) -> list[DueDelivery]:

@@ -24,6 +24,7 @@ from notifier.event_text import (
     is_address,
     nothing_to_edit,
     plain_value,
+    plan_by_destination,
     short,
     token_of,
 )
@@ -89,25 +90,12 @@ class TelegramSend:
 def plan_sends(
     due: Sequence[DueDelivery], explorers: Mapping[str, str | None]
 ) -> list[TelegramSend]:
-    """Edits of earlier notifications one by one; then one message per delivery, or digests
-    for a chat with more than DIGEST_THRESHOLD.
+    """One message per delivery, edits of earlier ones, or digests for busy chats."""
+    return plan_by_destination(due, explorers, single=_single, edit=_edit, digests=render_digests)
 
-    Confirmations without a message of their own to edit (their notification went out in a
-    digest) are not planned: see `nothing_to_edit`.
-    """
-    sends = [_edit(d, explorers.get(d.event.chain)) for d in due if d.original_ref is not None]
-    by_destination: dict[int, list[DueDelivery]] = {}
-    for delivery in due:
-        if delivery.original_ref is None and delivery.kind != CONFIRMED_KIND:
-            by_destination.setdefault(delivery.destination.id, []).append(delivery)
-    for group in by_destination.values():
-        if len(group) > DIGEST_THRESHOLD:
-            sends += render_digests(group, explorers)
-            continue
-        for d in group:
-            message = render_message(d, explorers.get(d.event.chain))
-            sends.append(TelegramSend(d.destination, message, (d,)))
-    return sends
+
+def _single(d: DueDelivery, explorer_url: str | None) -> TelegramSend:
+    return TelegramSend(d.destination, render_message(d, explorer_url), (d,))
 
 
 def _edit(d: DueDelivery, explorer_url: str | None) -> TelegramSend:

@@ -23,7 +23,7 @@ CHAINS = {"anvil": ChainInfo(chain_id=31337, explorer_url="https://explorer.exam
 
 
 class Clock:
-    """Wall time that only moves when a test says so."""
+    """Wall time that only moves when a test says so; starts now so signatures stay fresh."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
@@ -31,8 +31,9 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
+        return self.now
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -13,32 +13,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from notifier.channels.webhook import WebhookChannel
-from notifier.loop import ChainInfo, Notifier, claim_limit
+from notifier.loop import Notifier, claim_limit
 from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.fakes.webhook_receiver import Reply, WebhookReceiver
+from tests.notifier.conftest import CHAINS, SCHEDULE_S, Clock
 from tests.support.builders import TX, make_subscribed_destination, make_transfer_delivery
-
-SCHEDULE_S = (0, 10, 20)
-CHAINS = {"anvil": ChainInfo(chain_id=31337, explorer_url="https://explorer.example/")}
-
-
-class Clock:
-    """Wall time that only moves when a test says so; starts now so signatures stay fresh."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
