@@ -9,9 +9,11 @@ from typing import Any
 
 import aiohttp
 
+from app.discord_role import run_discord_bot
 from app.http_api import build_http_app, serve_http
 from app.settings import Settings
 from app.telegram_role import run_telegram_bot
+from notifier.channels.discord import DiscordChannel
 from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
@@ -62,6 +64,8 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 tasks.create_task(reporter.run(), name="health reporter")
             if "bot" in roles and settings.telegram_bot_token is not None:
                 tasks.create_task(run_telegram_bot(settings, specs), name="telegram bot")
+            if "bot" in roles and settings.discord_bot_token is not None:
+                tasks.create_task(run_discord_bot(settings, specs), name="discord bot")
             if "api" in roles:
                 app = build_http_app(lambda: health_report(statuses))
                 tasks.create_task(serve_http(app, settings.http_addr), name="api")
@@ -96,7 +100,20 @@ def _build_notifier(
         allow_private=settings.webhook_allow_private,
         timeout_s=settings.webhook_timeout_s,
     )
-    return Notifier(chains, channel, schedule_s=settings.webhook_schedule_s, telegram=telegram)
+    return Notifier(
+        chains,
+        channel,
+        schedule_s=settings.webhook_schedule_s,
+        telegram=telegram,
+        discord=_build_discord_channel(settings, session),
+    )
+
+
+def _build_discord_channel(settings: Settings, session: aiohttp.ClientSession) -> DiscordChannel:
+    """Always built: pasted channel webhooks need no bot; channels and DMs need its token."""
+    token = settings.discord_bot_token
+    secret = token.get_secret_value() if token is not None else None
+    return DiscordChannel(session, secret, settings.discord_api_url)
 
 
 async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:

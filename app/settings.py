@@ -24,7 +24,15 @@ CHAIN_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Providers put API keys in URL paths and queries (Alchemy, Infura, QuickNode): such URLs are
 # only ever shown as scheme://host, and their long path segments are treated as secrets.
 URL_SETTINGS = frozenset(
-    {"rpc_urls", "ws_url", "explorer_url", "telegram_api_url", "TELEGRAM_API_URL"}
+    {
+        "rpc_urls",
+        "ws_url",
+        "explorer_url",
+        "telegram_api_url",
+        "TELEGRAM_API_URL",
+        "discord_api_url",
+        "DISCORD_API_URL",
+    }
 )
 DATABASE_SETTINGS = frozenset({"database_url", "DATABASE_URL"})
 TOKEN_SETTINGS = frozenset({"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"})
@@ -190,6 +198,22 @@ class Settings(BaseSettings):
         default=None,
         validation_alias="DISCORD_BOT_TOKEN",
         description="the Discord application's token",
+    )
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10",
+        validation_alias="DISCORD_API_URL",
+        description="the base URL of Discord's REST API such as https://discord.com/api/v10",
+    )
+    discord_gateway_url: WsUrl = Field(
+        default="wss://gateway.discord.gg/",
+        validation_alias="DISCORD_GATEWAY_URL",
+        description="a ws(s) URL of Discord's gateway such as wss://gateway.discord.gg/",
+    )
+    discord_guild_id: Annotated[int | None, BeforeValidator(_empty_as_unset)] = Field(
+        default=None,
+        gt=0,
+        validation_alias="DISCORD_GUILD_ID",
+        description="a Discord server id whose slash commands update at once",
     )
     log_level: Annotated[str, AfterValidator(str.upper)] = Field(
         default="INFO",

@@ -9,7 +9,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
+from notifier.channels.discord import DiscordChannel, decide_discord
 from notifier.channels.telegram import TelegramChannel, decide_telegram
 from notifier.channels.webhook import WebhookChannel
 from notifier.metrics import observe_attempt
@@ -22,19 +24,29 @@ from notifier.policy import (
     decide,
 )
 from notifier.render import render_webhook_body
-from notifier.telegram_render import TelegramSend, nothing_to_edit
+from notifier.telegram_render import nothing_to_edit
 from storage.deliveries import DueDelivery, claim_round, record_attempt, settle_unsent
 
 logger = logging.getLogger(__name__)
 
-# Deliveries to destinations without a configured channel (Discord for now, Telegram without a
-# bot token) are left pending in the outbox, untouched.
+# Deliveries to destinations without a configured channel (Telegram or Discord channels without
+# a bot token) are left pending in the outbox, untouched.
 CLAIMED_DESTINATION_KINDS = ("webhook",)
 TELEGRAM = "telegram"
 
 Decide = Callable[[Outcome, int, datetime, Sequence[float], float], Decision]
 # One send of a round: the deliveries it carries and the coroutine that sends and records them.
 Job = tuple[tuple[DueDelivery, ...], Awaitable[list[str]]]
+
+
+class ChatSend(Protocol):
+    """One message of a chat channel (Telegram, Discord) and the deliveries it carries."""
+
+    @property
+    def deliveries(self) -> tuple[DueDelivery, ...]: ...
+
+
+Send = TypeVar("Send", bound=ChatSend)
 
 # Room left in a lease for recording attempts after the last send of a round.
 LEASE_MARGIN_S = 5.0
@@ -77,14 +89,21 @@ class Notifier:
         clock: Callable[[], datetime] = _utc_now,
         jitter: Callable[[], float] = _draw_jitter,
         telegram: TelegramChannel | None = None,
+        discord: DiscordChannel | None = None,
     ) -> None:
         self._chains = dict(chains)
         self._explorers = {name: chain.explorer_url for name, chain in self._chains.items()}
         self._channel = channel
         self._telegram = telegram
+        self._discord = discord
         self._kinds = CLAIMED_DESTINATION_KINDS + ((TELEGRAM,) if telegram is not None else ())
+        self._kinds += discord.kinds if discord is not None else ()
         self._schedule_s = tuple(schedule_s)
-        timeout_s = max(channel.timeout_s, telegram.timeout_s if telegram else 0.0)
+        timeout_s = max(
+            channel.timeout_s,
+            telegram.timeout_s if telegram else 0.0,
+            discord.timeout_s if discord else 0.0,
+        )
         self._claim_limit = claim_limit(batch_size, concurrency, lease_s, timeout_s)
         self._slots = asyncio.Semaphore(concurrency)
         self._lease_s = lease_s
@@ -139,14 +158,34 @@ class Notifier:
 
     def _jobs(self, due: Sequence[DueDelivery]) -> list[Job]:
         """The sends of a round, each with the deliveries it carries."""
-        jobs: list[Job] = [((d,), self._deliver(d)) for d in due if d.destination.kind != TELEGRAM]
+        jobs: list[Job] = [
+            ((d,), self._deliver(d)) for d in due if d.destination.kind in CLAIMED_DESTINATION_KINDS
+        ]
         if self._telegram is not None:
             chats = [d for d in due if d.destination.kind == TELEGRAM]
             sends = self._telegram.plan(chats, self._explorers)
-            jobs += [(s.deliveries, self._deliver_telegram(self._telegram, s)) for s in sends]
-            unsent = tuple(nothing_to_edit(chats))
-            if unsent:
-                jobs.append((unsent, _settle(unsent)))
+            jobs += self._chat_jobs(chats, sends, self._telegram.send, decide_telegram)
+        if self._discord is not None:
+            kinds = self._discord.kinds
+            chats = [d for d in due if d.destination.kind in kinds]
+            plan = self._discord.plan(chats, self._explorers)
+            jobs += self._chat_jobs(chats, plan, self._discord.send, decide_discord)
+        return jobs
+
+    def _chat_jobs(
+        self,
+        chats: Sequence[DueDelivery],
+        sends: Sequence[Send],
+        send_message: Callable[[Send], Awaitable[Outcome]],
+        policy: Decide,
+    ) -> list[Job]:
+        """The sends of one chat channel, and the settling of what it has nothing to send for."""
+        jobs: list[Job] = [
+            (s.deliveries, self._deliver_chat(send_message, s, policy)) for s in sends
+        ]
+        unsent = tuple(nothing_to_edit(chats))
+        if unsent:
+            jobs.append((unsent, _settle(unsent)))
         return jobs
 
     async def _deliver(self, due: DueDelivery) -> list[str]:
@@ -161,20 +200,23 @@ class Notifier:
             outcome = await self._send(due, started_at)
         return [await self._record(due, started_at, outcome, decide)]
 
-    async def _deliver_telegram(self, channel: TelegramChannel, send: TelegramSend) -> list[str]:
-        """Send one Telegram message and record its outcome for every delivery it carries.
+    async def _deliver_chat(
+        self, send_message: Callable[[Send], Awaitable[Outcome]], send: Send, policy: Decide
+    ) -> list[str]:
+        """Send one chat message and record its outcome for every delivery it carries.
 
-        The limiter, not the slots, bounds these sends: they wait for their turn there. Telegram
-        has no idempotency key, so a process that dies between the send and the record sends
-        the message again once the lease expires: users may rarely see a notification twice.
+        The channel's limiter, not the slots, bounds these sends: they wait for their turn
+        there. A process that dies between the send and the record sends the message again
+        once the lease expires. Telegram has no idempotency key, so its users may rarely see a
+        notification twice; Discord's nonce (see discord_render) returns the message already
+        posted instead, and a channel webhook, which takes no nonce, may post it twice.
         """
         started_at = self._clock()
-        outcome = await channel.send(send)
+        outcome = await send_message(send)
         # A digest is one message for many events: none of them can be edited on its own.
         message_ref = outcome.message_ref if len(send.deliveries) == 1 else None
         return [
-            await self._record(d, started_at, outcome, decide_telegram, message_ref)
-            for d in send.deliveries
+            await self._record(d, started_at, outcome, policy, message_ref) for d in send.deliveries
         ]
 
     async def _record(

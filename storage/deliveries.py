@@ -129,11 +129,12 @@ RETURNING id, status
 _DETAILS_SQL = """
 SELECT dl.id AS id, dl.kind AS kind, dl.attempts AS attempts,
        dl.subscription_id AS subscription_id, dl.provisional AS provisional,
+       CASE WHEN dl.kind = 'event' THEN NULL ELSE
        (SELECT o.message_ref FROM deliveries o
         WHERE o.event_id = dl.event_id AND o.subscription_id = dl.subscription_id
           AND o.destination_id = dl.destination_id AND o.kind = 'event'
           AND o.message_ref IS NOT NULL
-        ORDER BY o.created_at DESC LIMIT 1) AS original_ref,
+        ORDER BY o.created_at DESC LIMIT 1) END AS original_ref,
        ds.id AS destination_id, ds.kind AS destination_kind, ds.target AS target,
        ds.secret AS secret,
        e.chain AS chain, e.block_number AS block_number, e.block_hash AS block_hash,

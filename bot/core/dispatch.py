@@ -15,7 +15,12 @@ from bot.core.oneline import subscribe_in_one_line
 from bot.core.register import register
 from bot.core.replies import Reply, choice, text
 from bot.core.status import show_status
-from bot.core.subscribe import has_active_wizard, start_wizard, wizard_input
+from bot.core.subscribe import (
+    has_active_wizard,
+    start_wizard,
+    start_wizard_with,
+    wizard_input,
+)
 from bot.core.wizard import ActionInput, CancelInput, FileInput, TextInput
 
 COMMANDS = (
@@ -51,6 +56,13 @@ class BotCore:
         if name == "cancel":
             return await wizard_input(self.settings, caller, CancelInput(), now)
         return await self._simple_command(caller, name, now)
+
+    async def subscribe_with(
+        self, caller: Caller, chain: str, address: str, now: datetime, filter_text: str = ""
+    ) -> Reply:
+        """The wizard started with its first answers given (a front-end whose users pick
+        options rather than type answers); they are checked as typed ones are."""
+        return await start_wizard_with(self.settings, caller, now, chain, address, filter_text)
 
     async def _simple_command(self, caller: Caller, name: str, now: datetime) -> Reply:
         if name == "start":

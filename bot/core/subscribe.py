@@ -10,7 +10,7 @@ from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, admins_only
 from bot.core.creation import fulfil
 from bot.core.replies import Reply
-from bot.core.wizard import Outcome, TextInput, WizardInput, advance, start
+from bot.core.wizard import Outcome, TextInput, WizardInput, advance, start, start_at_chain
 from bot.core.wizard_checks import checked_address
 from bot.core.wizard_state import Step, WizardState, from_stored, stored_form
 from bot.core.wizard_views import WizardFacts
@@ -25,6 +25,28 @@ async def start_wizard(settings: CoreSettings, caller: Caller, now: datetime) ->
         return admins_only(account)
     previous = await _load(caller, now)
     outcome = start(previous, await _facts(settings, account), now)
+    return await _finish(settings, caller, account, outcome)
+
+
+async def start_wizard_with(
+    settings: CoreSettings,
+    caller: Caller,
+    now: datetime,
+    chain: str,
+    address: str,
+    filter_text: str = "",
+) -> Reply:
+    """Begin a new pass with the chain and address (and perhaps the filter) already given,
+    as a slash command's options give them; each is checked as if typed, and the first
+    one refused is asked for again with what was wrong."""
+    account = await account_of(caller)
+    if not caller.may_change:
+        return admins_only(account)
+    facts = await _facts(settings, account)
+    outcome = start_at_chain(await _load(caller, now), chain, facts, now, filter_text)
+    if outcome.state.step == Step.ADDRESS:
+        facts = await _with_contract(settings, facts, outcome.state.chain, address)
+        outcome = advance(outcome.state, TextInput(address), facts, now)
     return await _finish(settings, caller, account, outcome)
 
 

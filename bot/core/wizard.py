@@ -56,6 +56,7 @@ __all__ = [
     "WizardInput",
     "advance",
     "start",
+    "start_at_chain",
 ]
 
 
@@ -67,6 +68,19 @@ def start(previous: WizardState, facts: WizardFacts, now: datetime) -> Outcome:
     if len(facts.chains) == 1:
         state = state.moved(Step.ADDRESS, now, chain=facts.chains[0])
     return at_step(state, facts)
+
+
+def start_at_chain(
+    previous: WizardState, chain: str, facts: WizardFacts, now: datetime, filter_text: str = ""
+) -> Outcome:
+    """A new pass whose chain came with the command that started it (a slash command's
+    options), checked as if typed. A filter given too waits in the state until the events
+    are chosen, when it is checked against them."""
+    if not facts.chains:
+        return start(previous, facts, now)
+    run = new_run(now, previous.run)
+    state = WizardState(Step.CHAIN, run, now, filter_text=filter_text.strip())
+    return chain_typed(state, chain, facts, now)
 
 
 def advance(state: WizardState, given: WizardInput, facts: WizardFacts, now: datetime) -> Outcome:

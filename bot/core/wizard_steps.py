@@ -160,7 +160,11 @@ def event_typed(state: WizardState, typed: str, facts: WizardFacts, now: datetim
 def events_done(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:
     if not state.selected:
         return rejected(text("bot.wizard.no_events_selected"), state, facts)
-    return at_step(state.moved(Step.FILTERS, now), facts)
+    at_filters = state.moved(Step.FILTERS, now)
+    if state.filter_text:
+        # Given with the chain and address (start_at_chain): checked as if typed now.
+        return filter_typed(at_filters, state.filter_text, facts, now)
+    return at_step(at_filters, facts)
 
 
 # --- filter, destination, confirmation --------------------------------------------------

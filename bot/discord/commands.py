@@ -237,15 +237,26 @@ def option_payload(command: str, option: OptionSpec) -> JsonValue:
 
 
 @dataclass(frozen=True, slots=True)
+class WizardStart:
+    """The wizard's first answers, given as options: `BotCore.subscribe_with(...)`."""
+
+    chain: str
+    address: str
+    filter_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CoreCall:
     """`BotCore.command(caller, command, argument)`, or `BotCore.action(caller, action)`
-    when `action` is set, for the chat `chat`: HERE (where the command was used), DM (the
-    user's DMs, from a server) or a channel's id."""
+    when `action` is set, or `BotCore.subscribe_with` when `wizard` is, for the chat
+    `chat`: HERE (where the command was used), DM (the user's DMs, from a server) or a
+    channel's id."""
 
     command: str
     argument: str = ""
     action: str | None = None
     chat: str = HERE
+    wizard: WizardStart | None = None
 
 
 Options = Mapping[str, str | int | bool]
@@ -254,7 +265,9 @@ Options = Mapping[str, str | int | bool]
 def plan_command(name: str, options: Options) -> CoreCall | Text:
     """The core call a slash command with these option values stands for, or what is wrong
     with them. Subscribing with chain, address and event is the core's one-line form;
-    without them the wizard starts (and says what is missing if only some are given)."""
+    with chain and address only, the wizard starts at the events (Discord has no typed
+    answers: the rest is chosen with components); without them the wizard starts from
+    the beginning (and the core says what is missing if only some are given)."""
     if name == "subscribe":
         return _plan_subscribe(options)
     if name == "unsubscribe":
@@ -274,9 +287,14 @@ def _plan_subscribe(options: Options) -> CoreCall | Text:
     channel, dm = _string(options, "channel"), options.get("dm") is True
     if channel and dm:
         return text("dc.subscribe.one_destination")
-    parts = (_string(options, field) for field in ("chain", "address", "event", "filter"))
+    chat = DM if dm else channel or HERE
+    chain, address, event = (_string(options, name) for name in ("chain", "address", "event"))
+    if chain and address and not event:
+        wizard = WizardStart(chain, address, _string(options, "filter"))
+        return CoreCall("subscribe", chat=chat, wizard=wizard)
+    parts = (chain, address, event, _string(options, "filter"))
     argument = " ".join(part for part in parts if part)
-    return CoreCall("subscribe", argument, chat=DM if dm else channel or HERE)
+    return CoreCall("subscribe", argument, chat=chat)
 
 
 def _string(options: Options, name: str) -> str:

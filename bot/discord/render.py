@@ -39,6 +39,9 @@ TOGGLE = "toggle:"
 # The wizard offers each event of an ABI as an on/off choice (bot/core/wizard_views.py);
 # on Discord they become one multi-select whose preselected options are those on.
 TOGGLE_KEYS = {"bot.choice.event_on": True, "bot.choice.event_off": False}
+# The wizard's questions worded for typed answers, in the words that work here: Discord's
+# users give the ABI as /subscribe's `event` option (the bot does not read messages).
+DISCORD_WORDING = {"bot.wizard.ask_abi": "dc.wizard.ask_abi"}
 # discord.py forgets a view after this; the components themselves never expire.
 VIEW_TIMEOUT_S = 180.0
 _TRAILING_BACKSLASHES = re.compile(r"(\\+)$")
@@ -108,7 +111,7 @@ def render_content(reply: Reply) -> str:
 
 
 def _translated(language: str, item: Text) -> str:
-    return translate(language, item.key, **item.params)
+    return translate(language, DISCORD_WORDING.get(item.key, item.key), **item.params)
 
 
 def escape_content(text: str) -> str:

@@ -34,7 +34,7 @@ from tests.fakes.discord_limits import ApiError, Json
 from tests.fakes.discord_messaging import Messaging
 from tests.fakes.discord_rest import RestApi
 from tests.fakes.discord_rules import Faults, RateLimits
-from tests.fakes.discord_state import DiscordState, FakeMessage, GuildSpec
+from tests.fakes.discord_state import ADMINISTRATOR, DiscordState, FakeMessage, GuildSpec
 
 __all__ = ["ApiError", "FakeDiscord", "FakeMessage", "GuildSpec", "InteractionRecord"]
 
@@ -119,7 +119,7 @@ class FakeDiscord:
     ) -> InteractionRecord:
         """The user runs `/command [subcommand] options` in a channel (in their DM without one)."""
         record, registered = self._start_interaction(COMMAND, user_id, channel_id, command)
-        data = command_data(self.state, registered, command.split()[1:], options or {})
+        data = command_data(self.state, record, registered, command.split()[1:], options or {})
         await self._send_interaction(record, data, locale)
         return record
 
@@ -135,7 +135,7 @@ class FakeDiscord:
     ) -> InteractionRecord:
         """The user is typing the `focused` option; Discord asks the bot for choices."""
         record, registered = self._start_interaction(AUTOCOMPLETE, user_id, channel_id, command)
-        data = command_data(self.state, registered, command.split()[1:], options, focused)
+        data = command_data(self.state, record, registered, command.split()[1:], options, focused)
         await self._send_interaction(record, data, locale)
         return record
 
@@ -241,9 +241,13 @@ class FakeDiscord:
 
     def _visible_command(self, record: InteractionRecord, name: str) -> Json:
         """The registered command this user can see here: guild commands in their guild,
-        global ones where their contexts and default_member_permissions allow."""
+        global ones where their contexts allow. default_member_permissions counts in a guild
+        only: in the bot's DM, a global command is there whatever it asks (Discord's
+        Application Commands, "Using Default Permissions": "0" prohibits "anyone in a guild";
+        `contexts` is what keeps a command out of DMs)."""
         guild = self.state.guilds.get(record.guild_id or 0)
         scoped = self.state.guild_commands.get(guild.id, []) if guild else []
+        rights = self.state.permissions(guild, record.user_id)
         for command in [*scoped, *self.state.global_commands]:
             if command["name"] != name or command.get("type", 1) != 1:
                 continue
@@ -253,8 +257,8 @@ class FakeDiscord:
                 continue
             if guild is None and command.get("dm_permission") is False:
                 continue
-            needed = int(command.get("default_member_permissions") or 0)
-            if needed & ~self.state.permissions(guild, record.user_id):
+            needed = command.get("default_member_permissions")
+            if guild is not None and not _may_use(needed, rights):
                 continue
             return command
         raise ValueError(f"user {record.user_id} sees no command /{name} here")
@@ -263,3 +267,13 @@ class FakeDiscord:
         self.messaging.interactions[record.id] = record
         payload = interaction_json(self.state, record, data, locale)
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
+
+
+def _may_use(needed: str | None, permissions: int) -> bool:
+    """Whether a member with these permissions may use a command asking `needed` in a guild:
+    "0" leaves it to administrators, who may use every command (Discord's Application
+    Commands, "Permissions")."""
+    if needed is None or permissions & ADMINISTRATOR:
+        return True
+    bits = int(needed)
+    return bits != 0 and bits & ~permissions == 0

@@ -120,15 +120,18 @@ def interaction_json(
 
 def command_data(
     state: DiscordState,
+    record: InteractionRecord,
     command: Json,
     path: list[str],
     values: dict[str, object],
     focused: str | None = None,
 ) -> Json:
-    """The `data` of a slash command use: options typed from the registered command's schema,
-    with `resolved` users and channels the way Discord fills them in."""
+    """The `data` of a slash command use by the record's user: options typed from the
+    registered command's schema, with `resolved` users and channels the way Discord fills
+    them in."""
     resolved: Json = {}
-    options = _options(state, command.get("options") or [], path, values, focused, resolved)
+    schema = command.get("options") or []
+    options = _options(state, record.user_id, schema, path, values, focused, resolved)
     data: Json = {"id": command["id"], "name": command["name"], "type": command.get("type", 1)}
     if options:
         data["options"] = options
@@ -153,6 +156,7 @@ def component_data(message: FakeMessage, custom_id: str, values: list[str] | Non
 
 def _options(
     state: DiscordState,
+    user_id: int,
     schema: list[Json],
     path: list[str],
     values: dict[str, object],
@@ -164,7 +168,8 @@ def _options(
         sub = by_name.get(path[0])
         if sub is None or sub["type"] not in (SUBCOMMAND, SUBCOMMAND_GROUP):
             raise ValueError(f"no subcommand {path[0]!r} is registered")
-        inner = _options(state, sub.get("options") or [], path[1:], values, focused, resolved)
+        inner = sub.get("options") or []
+        inner = _options(state, user_id, inner, path[1:], values, focused, resolved)
         return [{"name": sub["name"], "type": sub["type"], "options": inner}]
     options: list[Json] = []
     for name, value in values.items():
@@ -176,16 +181,22 @@ def _options(
             option |= {"focused": True, "value": str(value)}
         elif kind in (USER_OPTION, CHANNEL_OPTION):
             option["value"] = str(value)
-            _resolve(state, kind, int(str(value)), resolved)
+            _resolve(state, user_id, kind, int(str(value)), resolved)
         options.append(option)
     return options
 
 
-def _resolve(state: DiscordState, kind: int, target_id: int, resolved: Json) -> None:
+def _resolve(state: DiscordState, user_id: int, kind: int, target_id: int, resolved: Json) -> None:
     if kind == CHANNEL_OPTION:
+        # A resolved channel carries the invoking user's computed permissions in it, overwrites
+        # included (Discord's Channel object: `permissions`, "only included when part of the
+        # resolved data received on a slash command interaction").
         channel = state.channels[target_id]
         entry = {k: channel[k] for k in ("id", "type", "name", "guild_id") if k in channel}
-        resolved.setdefault("channels", {})[str(target_id)] = entry | {"permissions": "0"}
+        permissions = state.permissions(state.guild_of(target_id), user_id)
+        resolved.setdefault("channels", {})[str(target_id)] = entry | {
+            "permissions": str(permissions)
+        }
         return
     resolved.setdefault("users", {})[str(target_id)] = state.user(target_id)
     for guild in state.guilds.values():

@@ -21,7 +21,14 @@ from tests.fakes.discord_interactions import (
 )
 from tests.fakes.discord_limits import ApiError, Json, check_choices, check_edit, check_message
 from tests.fakes.discord_rules import Faults
-from tests.fakes.discord_state import EPHEMERAL, LOADING, DiscordState, FakeMessage, user_json
+from tests.fakes.discord_state import (
+    EPHEMERAL,
+    LOADING,
+    DiscordState,
+    FakeMessage,
+    Webhook,
+    user_json,
+)
 
 # Discord: a repeated nonce with enforce_nonce returns the earlier message "within a few minutes".
 NONCE_WINDOW_S = 300
@@ -114,11 +121,7 @@ class Messaging:
     async def execute_webhook(self, call: Call) -> Json | None:
         if call.id("webhook_id") == self.state.application_id:
             return self._send_followup(self._record_by_token(call.params["token"]), call.body)
-        webhook = self.state.webhooks.get(call.id("webhook_id"))
-        if webhook is None or webhook.token != call.params["token"]:
-            raise ApiError(404, 10015, "Unknown Webhook")
-        if webhook.channel_id in self.faults.deleted_channels:
-            raise ApiError(404, 10015, "Unknown Webhook")
+        webhook = self._channel_webhook(call)
         check_message(call.body)
         name = str(call.body.get("username") or "Blockbell")
         author = user_json(webhook.id, name, bot=True)
@@ -127,9 +130,14 @@ class Messaging:
         return self.state.message_json(message) if wait else None
 
     async def webhook_message(self, call: Call) -> Json | None:
-        """GET, PATCH or DELETE of an interaction's original answer or one of its followups."""
-        record = self._record_by_token(call.params["token"])
-        message = self._webhook_message(record, call.params["message_id"])
+        """GET, PATCH or DELETE of a message sent with a webhook's token: an interaction's
+        original answer or followup, or a message a channel webhook posted (Discord's
+        Webhook resource: "a previously-sent webhook message from the same token")."""
+        if call.id("webhook_id") == self.state.application_id:
+            record = self._record_by_token(call.params["token"])
+            message = self._webhook_message(record, call.params["message_id"])
+        else:
+            message = self._channel_webhook_message(call)
         if call.method == "GET":
             return self.state.message_json(message)
         if call.method == "DELETE":
@@ -240,6 +248,23 @@ class Messaging:
         if message is None:
             raise ApiError(404, 10008, "Unknown Message")
         return message
+
+    def _channel_webhook_message(self, call: Call) -> FakeMessage:
+        """The message a channel webhook posted; only that webhook may reach it."""
+        webhook = self._channel_webhook(call)
+        message_ref = call.params["message_id"]
+        message = self.state.find_message(int(message_ref)) if message_ref.isdigit() else None
+        if message is None or message.webhook_id != webhook.id:
+            raise ApiError(404, 10008, "Unknown Message")
+        return message
+
+    def _channel_webhook(self, call: Call) -> Webhook:
+        webhook = self.state.webhooks.get(call.id("webhook_id"))
+        if webhook is None or webhook.token != call.params["token"]:
+            raise ApiError(404, 10015, "Unknown Webhook")
+        if webhook.channel_id in self.faults.deleted_channels:
+            raise ApiError(404, 10015, "Unknown Webhook")
+        return webhook
 
     def _record_by_token(self, token: str) -> InteractionRecord:
         for record in self.interactions.values():

@@ -78,7 +78,11 @@ class ChatTelegram(FakeTelegram):
         return super()._methods() | {"getchatmember": self._get_chat_member}
 
     async def _handle_method(self, request: web.Request) -> web.Response:
-        self.calls.append(request.match_info["method"])
+        # Waiters hear of a call when it arrives, not only when it is answered: a long poll
+        # (getUpdates) is answered only when updates come or its timeout ends.
+        async with self._arrived:
+            self.calls.append(request.match_info["method"])
+            self._arrived.notify_all()
         response = await super()._handle_method(request)
         async with self._arrived:
             self._arrived.notify_all()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import discord
 import pytest
 
 from tests.fakes.discord_api import FakeDiscord, GuildSpec
-from tests.fakes.discord_client import discord_pointed_at
+from tests.fakes.discord_client import discord_pointed_at, running_client
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.api-test-token"
 APP_ID = 1_100_000_000_000_000_001
@@ -18,9 +20,13 @@ GUILD_ID, CHANNEL_ID, OTHER_ID = (
     1_200_000_000_000_000_011,
     1_200_000_000_000_000_012,
 )
-ALICE = 1_300_000_000_000_000_001
+ALICE, BOB = 1_300_000_000_000_000_001, 1_300_000_000_000_000_002
 GUILD = GuildSpec(
-    GUILD_ID, "Chain watchers", {CHANNEL_ID: "alerts", OTHER_ID: "other"}, {ALICE: "alice"}
+    GUILD_ID,
+    "Chain watchers",
+    {CHANNEL_ID: "alerts", OTHER_ID: "other"},
+    {ALICE: "alice", BOB: "bob"},
+    admins={BOB},
 )
 
 
@@ -235,3 +241,113 @@ async def test_commands_with_unknown_locales_are_refused(
     assert (response.status, body["code"]) == (400, 50035)
     assert "es" in body["errors"]["0"]["name_localizations"]
     assert fake.commands("global") == []
+
+
+MANAGE_CHANNELS, SEND_MESSAGES = 1 << 4, 1 << 11
+SUBSCRIBE = {
+    "name": "subscribe",
+    "description": "Subscribe a chat",
+    "options": [{"type": 7, "name": "channel", "description": "Where to"}],
+}
+UNSUBSCRIBE = {
+    "name": "unsubscribe",
+    "description": "Unsubscribe a chat",
+    "default_member_permissions": str(MANAGE_CHANNELS),
+}
+RELOAD = {"name": "reload", "description": "Reload", "default_member_permissions": "0"}
+
+
+class Recorder(discord.Client):
+    """A bot that only takes note of the interactions it receives."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.01)
+        self.received: asyncio.Queue[discord.Interaction] = asyncio.Queue()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.received.put(interaction)
+
+
+@pytest.fixture
+async def recorder(fake: FakeDiscord, http: aiohttp.ClientSession) -> AsyncIterator[Recorder]:
+    url = f"{fake.url}/api/v10/applications/{APP_ID}/commands"
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    commands = [SUBSCRIBE, UNSUBSCRIBE, RELOAD]
+    async with http.put(url, json=commands, headers=headers) as response:
+        assert response.status == 200
+    with discord_pointed_at(fake):
+        async with running_client(Recorder(), TOKEN) as client:
+            assert isinstance(client, Recorder)
+            yield client
+
+
+async def received(recorder: Recorder) -> discord.Interaction:
+    async with asyncio.timeout(5):
+        return await recorder.received.get()
+
+
+def resolved_permissions(interaction: discord.Interaction, channel_id: int) -> int:
+    data: dict[str, Any] = dict(interaction.data or {})
+    return int(data["resolved"]["channels"][str(channel_id)]["permissions"])
+
+
+async def test_a_channel_option_carries_the_invokers_permissions_in_that_channel(
+    fake: FakeDiscord, recorder: Recorder
+) -> None:
+    await fake.slash(BOB, "subscribe", {"channel": OTHER_ID}, channel_id=CHANNEL_ID)
+    admin = resolved_permissions(await received(recorder), OTHER_ID)
+    await fake.slash(ALICE, "subscribe", {"channel": OTHER_ID}, channel_id=CHANNEL_ID)
+    member = resolved_permissions(await received(recorder), OTHER_ID)
+    assert admin & MANAGE_CHANNELS and admin & SEND_MESSAGES
+    assert member & SEND_MESSAGES and not member & MANAGE_CHANNELS
+
+
+async def test_default_member_permissions_apply_in_a_guild_but_not_in_dms(
+    fake: FakeDiscord, recorder: Recorder
+) -> None:
+    with pytest.raises(ValueError, match="sees no command"):
+        await fake.slash(ALICE, "unsubscribe", channel_id=CHANNEL_ID)
+    with pytest.raises(ValueError, match="sees no command"):
+        await fake.slash(ALICE, "reload", channel_id=CHANNEL_ID)  # "0": administrators only
+    await fake.slash(BOB, "reload", channel_id=CHANNEL_ID)
+    assert (await received(recorder)).guild_id == GUILD_ID
+    await fake.slash(ALICE, "unsubscribe")  # in her DM with the bot
+    in_dm = await received(recorder)
+    assert in_dm.guild_id is None and in_dm.user.id == ALICE
+
+
+def channel_webhook(fake: FakeDiscord, http: aiohttp.ClientSession) -> discord.Webhook:
+    """A pasted channel webhook as discord.py holds it; its URLs come from Route.BASE, which
+    the `client` fixture points at the fake."""
+    webhook_id, token = fake.webhook_url(CHANNEL_ID).rsplit("/", 2)[-2:]
+    return discord.Webhook.partial(int(webhook_id), token, session=http)
+
+
+async def test_a_channel_webhook_fetches_edits_and_deletes_its_own_messages(
+    fake: FakeDiscord, client: discord.Client, http: aiohttp.ClientSession
+) -> None:
+    webhook = channel_webhook(fake, http)
+    sent = await webhook.send("Transfer 5 ETH", wait=True)
+    edited = await webhook.edit_message(sent.id, content="Transfer 5 ETH (reverted)")
+    fetched = await webhook.fetch_message(sent.id)
+    assert edited.content == fetched.content == "Transfer 5 ETH (reverted)"
+    assert [m.content for m in fake.messages(CHANNEL_ID)] == ["Transfer 5 ETH (reverted)"]
+    await webhook.delete_message(sent.id)
+    assert fake.messages(CHANNEL_ID) == []
+    with pytest.raises(discord.NotFound) as gone:
+        await webhook.fetch_message(sent.id)
+    assert gone.value.code == 10008
+
+
+async def test_a_channel_webhook_reaches_no_other_webhooks_message(
+    fake: FakeDiscord, client: discord.Client, http: aiohttp.ClientSession
+) -> None:
+    first, second = channel_webhook(fake, http), channel_webhook(fake, http)
+    sent = await first.send("Swap on osmosis", wait=True)
+    with pytest.raises(discord.NotFound) as foreign:
+        await second.edit_message(sent.id, content="changed")
+    forged = discord.Webhook.partial(first.id, "not-the-token", session=http)
+    with pytest.raises(discord.NotFound) as unknown:
+        await forged.edit_message(sent.id, content="changed")
+    assert (foreign.value.code, unknown.value.code) == (10008, 10015)
+    assert [m.content for m in fake.messages(CHANNEL_ID)] == ["Swap on osmosis"]

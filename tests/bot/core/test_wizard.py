@@ -7,6 +7,7 @@ import orjson
 from bot.core.context import CoreSettings
 from bot.core.dispatch import BotCore
 from bot.core.replies import Reply
+from locales import translate
 from storage.models import Destination, Subscription, WizardState
 from storage.subscriptions import fetch_index_version
 from tests.bot.core.conftest import (
@@ -17,6 +18,7 @@ from tests.bot.core.conftest import (
     Clock,
     FakeChainLookup,
     action,
+    group_member,
     labels,
     person,
     render,
@@ -232,3 +234,58 @@ async def test_the_one_line_form_subscribes_this_chat(core: BotCore, clock: Cloc
     reply = await core.message(me, f"subscribe mainnet {USDC} Transfer colour == 1", clock.tick())
     assert "The event has no argument colour" in render(reply)
     assert await Subscription.all().count() == 2
+
+
+async def test_a_wizard_started_with_chain_address_and_filter_lands_on_the_events(
+    core: BotCore, clock: Clock
+) -> None:
+    me = person()
+    reply = await core.subscribe_with(me, "Mainnet", USDC.lower(), clock.tick(), " value > 1.5 ")
+    assert "Detected: an ERC-20 token, USDC." in render(reply)
+    reply = await core.action(me, action(reply, "Transfer"), clock.tick())
+    reply = await core.action(me, action(reply, "Done"), clock.tick())
+    assert f"Contract: {USDC}\nEvents: Transfer\nFilter: value > 1.5" in render(reply)
+    reply = await core.action(me, action(reply, "Subscribe"), clock.tick())
+    assert "Subscribed: 1 subscription (#1)" in render(reply)
+    assert (await Subscription.get(id=1)).filter_expr == "value > 1500000"
+
+
+async def test_a_given_filter_that_fits_no_chosen_event_is_asked_for_again(
+    core: BotCore, clock: Clock
+) -> None:
+    me = person()
+    reply = await core.subscribe_with(me, "mainnet", USDC, clock.tick(), "colour == 1")
+    reply = await core.action(me, action(reply, "Approval"), clock.tick())
+    reply = await core.action(me, action(reply, "Done"), clock.tick())
+    assert "The event has no argument colour" in render(reply)
+    reply = await core.action(me, action(reply, "No filter"), clock.tick())
+    assert "Filter: —" in render(reply)
+
+
+async def test_given_answers_are_refused_exactly_as_typed_ones(core: BotCore, clock: Clock) -> None:
+    me = person()
+    for chain, address in (
+        ("solana", USDC),
+        ("mainnet", "0x1234"),
+        ("mainnet", USDC.replace("A0b8", "a0B8")),
+        ("mainnet", WALLET),
+        ("mainnet", PLAIN.lower()),
+    ):
+        given = await core.subscribe_with(me, chain, address, clock.tick())
+        typed = await core.command(me, "subscribe", "", clock.tick())
+        typed = await core.message(me, chain, clock.tick())
+        if chain == "mainnet":
+            typed = await core.message(me, address, clock.tick())
+        assert render(given) == render(typed)
+        assert labels(given) == labels(typed)
+    assert "0x1234 is not an address" in render(
+        await core.subscribe_with(me, "mainnet", "0x1234", clock.tick())
+    )
+    assert await Subscription.all().count() == 0
+
+
+async def test_only_admins_start_a_groups_wizard_with_answers(core: BotCore, clock: Clock) -> None:
+    member = group_member("7", admin=False)
+    reply = await core.subscribe_with(member, "mainnet", USDC, clock.tick())
+    assert render(reply) == translate("en", "bot.group.admins_only")
+    assert await WizardState.all().count() == 0

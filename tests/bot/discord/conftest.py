@@ -1,0 +1,97 @@
+"""The Discord bot over the fake Discord: a test server with an admin and a member, the real
+discord.py client over the real core and database, and what its users see in answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.core.context import CoreSettings
+from bot.core.dispatch import BotCore
+from bot.core.ports import ContractInfo
+from bot.discord.app import BlockbellClient
+from tests.bot.core.conftest import FakeChainLookup, lookup_with_tokens
+from tests.fakes.discord_api import FakeDiscord, FakeMessage, GuildSpec, InteractionRecord
+from tests.fakes.discord_client import discord_pointed_at, running_client
+
+TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.bot-over-fake-token"
+APP_ID = 1_100_000_000_000_000_001
+GUILD_ID, CHANNEL, OTHER = (
+    1_200_000_000_000_000_001,
+    1_200_000_000_000_000_011,
+    1_200_000_000_000_000_012,
+)
+ADMIN, MEMBER = 1_300_000_000_000_000_001, 1_300_000_000_000_000_002
+GUILD = GuildSpec(
+    GUILD_ID,
+    "Chain watchers",
+    {CHANNEL: "alerts", OTHER: "other"},
+    {ADMIN: "admin", MEMBER: "member"},
+    {ADMIN},
+)
+
+
+@dataclass
+class SlowLookup(FakeChainLookup):
+    """The chain port of tests/bot/core, answering after `delay_s` like a slow node."""
+
+    delay_s: float = 0.0
+    failure: Exception | None = None
+
+    async def fetch_contract_info(self, chain: str, address: str) -> ContractInfo | None:
+        await asyncio.sleep(self.delay_s)
+        if self.failure is not None:
+            raise self.failure
+        return await super().fetch_contract_info(chain, address)
+
+
+# The fake sends every guild at once: READY need not wait long for more.
+GUILDS_ARRIVED_S = 0.05
+
+
+@pytest.fixture
+def lookup() -> SlowLookup:
+    """The tokens and plain contracts of tests/bot/core's chain port."""
+    return SlowLookup(contracts=lookup_with_tokens().contracts)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = await FakeDiscord.start(TOKEN, application_id=APP_ID, guilds=[GUILD])
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(db: str, fake: FakeDiscord, lookup: SlowLookup) -> AsyncIterator[BlockbellClient]:
+    core = BotCore(CoreSettings(chains=("mainnet", "base"), lookup=lookup))
+    with discord_pointed_at(fake):
+        async with running_client(
+            BlockbellClient(core, GUILD_ID, guild_ready_timeout_s=GUILDS_ARRIVED_S), TOKEN
+        ) as client:
+            assert isinstance(client, BlockbellClient)
+            yield client
+
+
+async def answer(fake: FakeDiscord, record: InteractionRecord) -> FakeMessage:
+    """The last message the user sees in answer, once it no longer says "thinking"."""
+
+    def shown() -> bool:
+        responses = fake.interaction_responses(record.id)
+        return bool(responses) and not responses[-1].loading
+
+    await fake.wait_until(shown)
+    return fake.interaction_responses(record.id)[-1]
+
+
+def custom_ids(message: FakeMessage) -> list[str]:
+    return [
+        str(component["custom_id"])
+        for row in message.components
+        for component in row.get("components") or []
+        if "custom_id" in component
+    ]
