@@ -23,9 +23,9 @@ from bot.discord.autocomplete import chain_choices, standard_event_choices, subs
 from bot.discord.callers import PLATFORM, caller_of, language_of
 from bot.discord.commands import DM, HERE, CoreCall, Options, plan_command
 from bot.discord.render import actions_of, no_mentions, render_reply
+from bot.sample import sample_delivery
 from locales import translate
 from notifier.discord_render import DISCORD_CHANNEL_KIND, render_embed
-from storage.deliveries import DueDelivery, DueDestination, DueEvent, JsonValue
 from storage.subscriptions import list_owned_subscriptions
 from storage.users import fetch_account
 
@@ -37,7 +37,6 @@ WIZARD = "w:"
 GENERIC_ERROR = "tg.error.generic"
 # Autocomplete cannot be deferred: a contract lookup gets this long, then no suggestions.
 SUGGEST_LOOKUP_S = 2.0
-_SAMPLE_HASH = "0x" + "0" * 64
 
 
 def utc_now() -> datetime:
@@ -71,31 +70,7 @@ def sample_embed(
 ) -> discord.Embed:
     """A made-up match as the notifier's embed of a real one in this channel, with the
     chain's explorer (`explorer_url`) as the notifier has it."""
-    event = DueEvent(
-        chain=sample.chain,
-        block_number=0,
-        block_hash=_SAMPLE_HASH,
-        transaction_hash=_SAMPLE_HASH,
-        log_index=0,
-        contract=sample.contract,
-        event_name=sample.event_name,
-        args=dict[str, JsonValue](sample.args),
-        topics=(),
-        data="0x",
-    )
-    delivery = DueDelivery(
-        id="sample",
-        kind="event",
-        attempts=0,
-        subscription_id=sample.subscription_id,
-        destination=DueDestination(0, DISCORD_CHANNEL_KIND, str(channel_id), None),
-        event=event,
-        abi_inputs=sample.abi_inputs,
-        language=language,
-        token_symbol=sample.token_symbol,
-        token_decimals=sample.token_decimals,
-        provisional=sample.provisional,
-    )
+    delivery = sample_delivery(sample, language, DISCORD_CHANNEL_KIND, str(channel_id))
     return discord.Embed.from_dict(render_embed(delivery, explorer_url))
 
 

@@ -9,9 +9,9 @@ from html import escape, unescape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.replies import Choice, ChoiceRow, LinkChoice, Reply, SampleNotification, Text
+from bot.sample import sample_delivery
 from locales import translate
 from notifier.telegram_render import Button, render_message
-from storage.deliveries import DueDelivery, DueDestination, DueEvent, JsonValue
 
 MAX_MESSAGE_CHARS = 4096
 PARAGRAPH = "\n\n"
@@ -23,7 +23,6 @@ _ANY_TAG = re.compile(r"<[^>]*>")
 # parameters are put in and they are escaped exactly once.
 _SLOT = "\ue000{}\ue001"
 _SLOT_PATTERN = re.compile("\ue000[0-9]+\ue001")
-_SAMPLE_HASH = "0x" + "0" * 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,38 +106,10 @@ def render_sample(
 ) -> Rendered:
     """A made-up match rendered exactly as the notifier renders a real one in this chat, with
     the chain's explorer (`explorer_url`) as the notifier has it."""
-    delivery = DueDelivery(
-        id="sample",
-        kind="event",
-        attempts=0,
-        subscription_id=sample.subscription_id,
-        destination=DueDestination(0, "telegram", str(chat_id), None),
-        event=_sample_event(sample),
-        abi_inputs=sample.abi_inputs,
-        language=language,
-        token_symbol=sample.token_symbol,
-        token_decimals=sample.token_decimals,
-        provisional=sample.provisional,
-    )
+    delivery = sample_delivery(sample, language, "telegram", str(chat_id))
     message = render_message(delivery, explorer_url)
     rows = [[_notifier_button(button)] for button in message.buttons]
     return Rendered(message.html, InlineKeyboardMarkup(rows) if rows else None)
-
-
-def _sample_event(sample: SampleNotification) -> DueEvent:
-    args: dict[str, JsonValue] = dict(sample.args)
-    return DueEvent(
-        chain=sample.chain,
-        block_number=0,
-        block_hash=_SAMPLE_HASH,
-        transaction_hash=_SAMPLE_HASH,
-        log_index=0,
-        contract=sample.contract,
-        event_name=sample.event_name,
-        args=args,
-        topics=(),
-        data="0x",
-    )
 
 
 def _notifier_button(button: Button) -> InlineKeyboardButton:

@@ -1,0 +1,73 @@
+"""What the chat front-end roles share: the core over the configured chains, and serving a bot
+until cancelled while its platform is unreachable or refuses the token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+
+from app.settings import Settings
+from bot.chain_lookups import ChainLookups
+from bot.core.context import CoreSettings
+from bot.core.dispatch import BotCore
+from watcher.lookup import ContractLookup
+from watcher.rpc import RpcClient
+from watcher.types import ChainSpec
+
+log = logging.getLogger(__name__)
+
+RECONNECT_DELAY_S = 10.0
+
+
+async def core_over_chains(
+    settings: Settings, specs: Sequence[ChainSpec], stack: AsyncExitStack
+) -> tuple[BotCore, dict[str, str | None]]:
+    """The core with a contract lookup per chain (its RPC clients closed with `stack`), and
+    each chain's explorer URL."""
+    lookups: dict[str, ContractLookup] = {}
+    for spec in specs:
+        rpc = await stack.enter_async_context(RpcClient(spec.rpc_urls, chain=spec.name))
+        lookups[spec.name] = ContractLookup(rpc, max_block_range=spec.max_block_range)
+    core = BotCore(
+        CoreSettings(
+            tuple(spec.name for spec in specs),
+            ChainLookups(lookups),
+            allow_private_webhooks=settings.webhook_allow_private,
+        )
+    )
+    return core, {spec.name: spec.explorer_url for spec in specs}
+
+
+async def serve_until_refused(
+    serve: Callable[[], Awaitable[None]],
+    *,
+    refused: tuple[type[BaseException], ...],
+    unreachable: tuple[type[BaseException], ...],
+    platform: str,
+    off_line: str,
+) -> None:
+    """Run `serve` until it returns or the task is cancelled. While `platform` is unreachable
+    it is tried again every RECONNECT_DELAY_S; a refused token logs `off_line` and ends the
+    role (the other roles go on)."""
+    while True:
+        was_refused = False
+        try:
+            await serve()
+            return
+        except refused:
+            # The libraries' messages may quote the token: it is neither logged nor kept as the
+            # exception being handled while logging (a failing log handler prints that one).
+            was_refused = True
+        except unreachable as exc:
+            log.warning(
+                "%s is unreachable (%s); retrying in %.0f s",
+                platform,
+                type(exc).__name__,
+                RECONNECT_DELAY_S,
+            )
+            await asyncio.sleep(RECONNECT_DELAY_S)
+        if was_refused:
+            log.error("%s", off_line)
+            return
