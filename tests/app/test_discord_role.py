@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
 from app.discord_role import run_discord_bot
-from app.logs import QUIET_LOGGERS, setup_logging
 from app.settings import Settings
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_client import discord_pointed_at
+from tests.support.logs import service_logging
 
 GOOD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.the-token-discord-knows"
 REFUSED_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.a-token-discord-refuses"
 OFF = "Discord refused DISCORD_BOT_TOKEN: the Discord bot is off"
-
-
-@contextmanager
-def service_logging() -> Iterator[None]:
-    """The logging `blockbell run` sets up, undone afterwards for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    setup_logging("INFO", secrets=[REFUSED_TOKEN])
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, old in quiet.items():
-            logging.getLogger(name).setLevel(old)
 
 
 async def test_a_refused_token_turns_the_bot_off_without_showing_it(
@@ -44,7 +24,7 @@ async def test_a_refused_token_turns_the_bot_off_without_showing_it(
     monkeypatch.setenv("DISCORD_GATEWAY_URL", discord.ws_url)
     try:
         # discord_pointed_at only puts discord.py's settings back for the other tests.
-        with discord_pointed_at(discord), service_logging():
+        with discord_pointed_at(discord), service_logging(REFUSED_TOKEN):
             await run_discord_bot(Settings(), [])  # returns: the bot is off
     finally:
         await discord.stop()

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
-from app.logs import QUIET_LOGGERS, setup_logging
 from app.settings import Settings
 from app.telegram_role import run_telegram_bot
 from tests.fakes.telegram_chat import ChatTelegram
+from tests.support.logs import service_logging
 
 GOOD_TOKEN = "1111:the-token-telegram-knows"
 REFUSED_TOKEN = "2222:a-token-telegram-refuses"
-
-
-@contextmanager
-def service_logging() -> Iterator[None]:
-    """The logging `blockbell run` sets up, undone afterwards for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    setup_logging("INFO", secrets=[REFUSED_TOKEN])
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, old in quiet.items():
-            logging.getLogger(name).setLevel(old)
 
 
 async def test_a_refused_token_turns_the_bot_off_without_showing_it(
@@ -40,7 +20,7 @@ async def test_a_refused_token_turns_the_bot_off_without_showing_it(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", REFUSED_TOKEN)
     monkeypatch.setenv("TELEGRAM_API_URL", telegram.url)
     try:
-        with service_logging():
+        with service_logging(REFUSED_TOKEN):
             await run_telegram_bot(Settings(), [])  # returns: the bot is off
     finally:
         await telegram.stop()

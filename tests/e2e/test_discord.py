@@ -12,25 +12,13 @@ import pytest
 
 from locales import translate
 from storage.db import close_database
-from tests.fakes.discord_api import FakeDiscord, FakeMessage, GuildSpec, InteractionRecord
+from tests.fakes.discord_api import FakeDiscord, FakeMessage, InteractionRecord
 from tests.support.anvil import AnvilNode
+from tests.support.discord_guild import ADMIN, ALERTS, GENERAL, GUILD, MEMBER
 from tests.support.service import ServiceProcess, service_env, write_chain_config
 from tests.support.token import Token
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.e2e.discord-bot-token"
-GUILD_ID, ALERTS, GENERAL = (
-    1_200_000_000_000_000_001,
-    1_200_000_000_000_000_011,
-    1_200_000_000_000_000_012,
-)
-ADMIN, MEMBER = 1_300_000_000_000_000_001, 1_300_000_000_000_000_002
-GUILD = GuildSpec(
-    GUILD_ID,
-    "Chain watchers",
-    {ALERTS: "alerts", GENERAL: "general"},
-    {ADMIN: "admin", MEMBER: "member"},
-    admins={ADMIN},
-)
 RECIPIENT = "0x" + "3c" * 20
 SERVICE_START_S = 30.0
 ANSWER_S = 15.0

@@ -15,24 +15,14 @@ from bot.core.dispatch import BotCore
 from bot.core.ports import ContractInfo
 from bot.discord.app import BlockbellClient
 from tests.bot.core.conftest import FakeChainLookup, lookup_with_tokens
-from tests.fakes.discord_api import FakeDiscord, FakeMessage, GuildSpec, InteractionRecord
+from tests.fakes.discord_api import FakeDiscord, FakeMessage, InteractionRecord
 from tests.fakes.discord_client import discord_pointed_at, running_client
+from tests.support.discord_guild import ALERTS, GENERAL, GUILD, GUILD_ID
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.bot-over-fake-token"
 APP_ID = 1_100_000_000_000_000_001
-GUILD_ID, CHANNEL, OTHER = (
-    1_200_000_000_000_000_001,
-    1_200_000_000_000_000_011,
-    1_200_000_000_000_000_012,
-)
-ADMIN, MEMBER = 1_300_000_000_000_000_001, 1_300_000_000_000_000_002
-GUILD = GuildSpec(
-    GUILD_ID,
-    "Chain watchers",
-    {CHANNEL: "alerts", OTHER: "other"},
-    {ADMIN: "admin", MEMBER: "member"},
-    {ADMIN},
-)
+# The channel the tests talk in, and another one of the same server.
+CHANNEL, OTHER = ALERTS, GENERAL
 
 
 @dataclass

@@ -12,11 +12,8 @@ from bot.discord.commands import COMMANDS
 from locales import translate
 from tests.bot.core.conftest import USDC
 from tests.bot.discord.conftest import (
-    ADMIN,
     CHANNEL,
-    GUILD_ID,
     GUILDS_ARRIVED_S,
-    MEMBER,
     OTHER,
     TOKEN,
     SlowLookup,
@@ -25,6 +22,7 @@ from tests.bot.discord.conftest import (
 )
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_client import discord_pointed_at, running_client
+from tests.support.discord_guild import ADMIN, GUILD_ID, MEMBER
 
 USDC_TRANSFER: dict[str, object] = {"chain": "mainnet", "address": USDC, "event": "Transfer"}
 

@@ -8,8 +8,9 @@ from typing import Any
 from bot.discord.app import BlockbellClient
 from locales import translate
 from tests.bot.core.conftest import PLAIN, USDC
-from tests.bot.discord.conftest import ADMIN, CHANNEL, MEMBER, answer
+from tests.bot.discord.conftest import CHANNEL, answer
 from tests.fakes.discord_api import FakeDiscord, FakeMessage
+from tests.support.discord_guild import ADMIN, MEMBER
 
 SELECT = 3
 
