@@ -36,6 +36,7 @@ from notifier.discord_render import (
     plan_discord_sends,
 )
 from notifier.policy import Decision, Outcome, decide
+from notifier.refusals import RefusalMemory
 from storage.deliveries import DueDelivery
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
@@ -50,10 +51,6 @@ UNKNOWN_MESSAGE = 10008
 # keeps that safe); a longer one reschedules the delivery, so that none outlives its lease.
 MAX_PAUSE_WAIT_S = 20.0
 MAX_RATE_LIMITED_TRIES = 5
-# A destination that answered 403 or 404 gets no more requests for this long: Discord bans
-# clients that keep making invalid requests, and the deliveries claimed with it would only
-# hear the same answer.
-REFUSAL_MEMORY_S = 300.0
 MAX_DM_CHANNELS = 10_000
 ERROR_EXCERPT_CHARS = 200
 _WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d+)/([\w-]+)/?$")
@@ -116,7 +113,10 @@ class DiscordChannel:
         self._api_url = api_url.rstrip("/")
         self._limits = limits or DiscordLimits()
         self.timeout_s = timeout_s
-        self._refused: dict[int, tuple[float, Outcome]] = {}
+        # A destination that answered 403 or 404 gets no more requests for a while: Discord
+        # bans clients that keep making invalid requests, and the deliveries claimed with it
+        # would only hear the same answer.
+        self._refused = RefusalMemory[int]()
         self._dm_channels: OrderedDict[str, str] = OrderedDict()
 
     @property
@@ -140,8 +140,7 @@ class DiscordChannel:
         else:
             outcome = await self._send_channel(send)
         if outcome.status in (HTTP_FORBIDDEN, HTTP_NOT_FOUND):
-            expiry = time.monotonic() + REFUSAL_MEMORY_S
-            self._refused[send.destination.id] = (expiry, outcome)
+            self._refused.remember(send.destination.id, outcome)
         return outcome
 
     async def _send_channel(self, send: DiscordSend) -> Outcome:
@@ -226,7 +225,7 @@ class DiscordChannel:
                 return Outcome(HTTP_TOO_MANY_REQUESTS, error, paused_s, 0.0)
             await self._limits.acquire(route)
             # Checked after waiting for the turn: a send just before may have been refused.
-            refusal = self._remembered_refusal(destination_id)
+            refusal = self._refused.recall(destination_id)
             if refusal is not None:
                 return refusal
             answer = await self._exchange(route.method, url, body, headers)
@@ -280,16 +279,6 @@ class DiscordChannel:
                 f" (code {code})" if code else ""
             )
         return Outcome(answer.status, error, None, answer.latency_ms)
-
-    def _remembered_refusal(self, destination_id: int) -> Outcome | None:
-        remembered = self._refused.get(destination_id)
-        if remembered is None:
-            return None
-        until, outcome = remembered
-        if time.monotonic() >= until:
-            del self._refused[destination_id]
-            return None
-        return replace(outcome, latency_ms=0.0)
 
 
 def _json_object(raw: bytes) -> dict[str, object]:

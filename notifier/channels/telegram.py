@@ -23,6 +23,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from notifier.policy import Decision, Outcome, decide
+from notifier.refusals import RefusalMemory
 from notifier.telegram_limits import TelegramLimits
 from notifier.telegram_render import Button, TelegramMessage, TelegramSend, plan_sends
 from storage.deliveries import DueDelivery, save_destination_target
@@ -35,9 +36,6 @@ HTTP_TOO_MANY_REQUESTS = 429
 # While Telegram's pause is longer than this, deliveries are rescheduled instead of waiting, so
 # that none waits out its lease and gets claimed (and sent) a second time by another notifier.
 MAX_PAUSE_WAIT_S = 20.0
-# A chat that answered 403 is not written to again for this long: other deliveries to it that
-# were claimed in the same round would only get the same answer.
-FORBIDDEN_MEMORY_S = 300.0
 ERROR_EXCERPT_CHARS = 200
 # Telegram's answers to an edit of a message that was deleted or is too old to edit.
 EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
@@ -90,8 +88,9 @@ class TelegramChannel:
         self._bot = bot
         self._limits = limits or TelegramLimits()
         self.timeout_s = timeout_s
-        self._clock = clock
-        self._forbidden: dict[str, tuple[float, str]] = {}
+        # A chat that answered 403 is not written to again for a while: other deliveries to it
+        # claimed in the same round would only get the same answer.
+        self._forbidden = RefusalMemory[str](clock=clock)
 
     async def close(self) -> None:
         """Release the bot's connections (the bot is never initialized: getMe is not needed)."""
@@ -159,9 +158,9 @@ class TelegramChannel:
         # Checked after waiting for the chat's turn: an earlier send to it may just have been
         # refused.
         await self._limits.acquire(chat_id)
-        refusal = self._remembered_refusal(chat_id)
+        refusal = self._forbidden.recall(chat_id)
         if refusal is not None:
-            return Outcome(HTTP_FORBIDDEN, refusal, None, 0.0), None
+            return refusal, None
         started = time.perf_counter()
         try:
             sent = await self._bot.send_message(
@@ -194,9 +193,9 @@ class TelegramChannel:
             error = f"Telegram flood control: retry after {retry_after_s:g} s"
             return Outcome(HTTP_TOO_MANY_REQUESTS, error, retry_after_s, latency_ms)
         if isinstance(exc, Forbidden):
-            error = f"Forbidden: {self._excerpt(exc)}"
-            self._forbidden[chat_id] = (self._clock() + FORBIDDEN_MEMORY_S, error)
-            return Outcome(HTTP_FORBIDDEN, error, None, latency_ms)
+            outcome = Outcome(HTTP_FORBIDDEN, f"Forbidden: {self._excerpt(exc)}", None, latency_ms)
+            self._forbidden.remember(chat_id, outcome)
+            return outcome
         if isinstance(exc, InvalidToken):
             return Outcome(HTTP_UNAUTHORIZED, "Telegram refused the bot token", None, latency_ms)
         if isinstance(exc, BadRequest):
@@ -207,16 +206,6 @@ class TelegramChannel:
         if isinstance(exc, NetworkError):
             return Outcome(None, f"network error: {self._excerpt(exc)}", None, latency_ms)
         return Outcome(None, f"{type(exc).__name__}: {self._excerpt(exc)}", None, latency_ms)
-
-    def _remembered_refusal(self, chat_id: str) -> str | None:
-        remembered = self._forbidden.get(chat_id)
-        if remembered is None:
-            return None
-        until, error = remembered
-        if self._clock() >= until:
-            del self._forbidden[chat_id]
-            return None
-        return error
 
     def _excerpt(self, exc: TelegramError) -> str:
         """The error's text without the bot token, which HTTP errors may quote in a URL."""

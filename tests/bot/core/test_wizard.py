@@ -66,9 +66,7 @@ async def test_token_amounts_in_filters_become_exact_base_units(
     core: BotCore, clock: Clock
 ) -> None:
     me = person()
-    reply = await _at_events(core, clock, USDC)
-    reply = await core.action(me, action(reply, "Transfer"), clock.tick())
-    reply = await core.action(me, action(reply, "Done"), clock.tick())
+    reply = await _at_filter(core, clock)
     reply = await core.message(me, "value > 1.5 and to == " + WALLET, clock.tick())
     assert "Filter: value > 1.5 and to == " in render(reply)
     await core.action(me, action(reply, "Subscribe"), clock.tick())
@@ -80,12 +78,18 @@ async def test_too_many_token_decimals_are_refused_and_the_step_goes_on(
     core: BotCore, clock: Clock
 ) -> None:
     me = person()
-    reply = await _at_events(core, clock, USDC)
-    reply = await core.action(me, action(reply, "Transfer"), clock.tick())
-    reply = await core.action(me, action(reply, "Done"), clock.tick())
+    reply = await _at_filter(core, clock)
     reply = await core.message(me, "value > 0.0000001", clock.tick())
     assert "0.0000001 cannot be an amount of USDC: use at most 6 decimal places." in render(reply)
     assert "No filter" in labels(reply)
+
+
+async def _at_filter(core: BotCore, clock: Clock) -> Reply:
+    """The wizard at its filter step, with USDC's Transfer chosen."""
+    me = person()
+    reply = await _at_events(core, clock, USDC)
+    reply = await core.action(me, action(reply, "Transfer"), clock.tick())
+    return await core.action(me, action(reply, "Done"), clock.tick())
 
 
 async def _at_events(core: BotCore, clock: Clock, address: str) -> Reply:
