@@ -35,6 +35,7 @@ async def core_over_chains(
             tuple(spec.name for spec in specs),
             ChainLookups(lookups),
             allow_private_webhooks=settings.webhook_allow_private,
+            discord_api_url=settings.discord_api_url,
         )
     )
     return core, {spec.name: spec.explorer_url for spec in specs}

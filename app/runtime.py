@@ -16,6 +16,7 @@ from app.telegram_role import run_telegram_bot
 from notifier.channels.discord import DiscordChannel
 from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
+from notifier.destination_notices import DestinationNotices
 from notifier.loop import ChainInfo, Notifier
 from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
@@ -49,10 +50,13 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
     telegram = _build_telegram_channel(settings)
     try:
         async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
-            notifier = _build_notifier(settings, specs, session, telegram)
+            discord = _build_discord_channel(settings, session)
+            notifier = _build_notifier(settings, specs, session, telegram, discord)
             wake = notifier.wake if "notifier" in roles else _nothing
             if "notifier" in roles:
                 tasks.create_task(notifier.run(), name="notifier")
+                notices = DestinationNotices(telegram, discord)
+                tasks.create_task(notices.run(), name="destination notices")
             if "notifier" in roles and telegram is not None:
                 stalls = StallNotices(telegram, stall_after_s=settings.stall_after_s)
                 tasks.create_task(stalls.run(), name="stall notices")
@@ -93,6 +97,7 @@ def _build_notifier(
     specs: list[ChainSpec],
     session: aiohttp.ClientSession,
     telegram: TelegramChannel | None,
+    discord: DiscordChannel,
 ) -> Notifier:
     chains = {spec.name: ChainInfo(spec.chain_id, spec.explorer_url) for spec in specs}
     channel = WebhookChannel(
@@ -105,7 +110,7 @@ def _build_notifier(
         channel,
         schedule_s=settings.webhook_schedule_s,
         telegram=telegram,
-        discord=_build_discord_channel(settings, session),
+        discord=discord,
     )
 
 

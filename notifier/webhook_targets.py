@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import secrets
 from enum import Enum
 from urllib.parse import urlsplit
@@ -16,6 +17,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_CHARS = 2048
 """The length of the destinations.target column."""
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_HOSTS = ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com")
+_DISCORD_WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d+)/([\w-]+)/?$")
 
 
 class UrlProblem(Enum):
@@ -41,8 +45,8 @@ def check_webhook_url(url: str, allow_private: bool) -> UrlProblem | None:
 
 def webhook_host(url: str) -> str | None:
     """The host of an http(s) URL, or None when the URL has no host or a bad port."""
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - reading it validates the port
     except ValueError:
@@ -76,3 +80,17 @@ def _is_private_host(host: str) -> bool:
 def new_webhook_secret() -> str:
     """A Standard Webhooks signing secret: whsec_ and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def parse_discord_webhook_url(url: str, api_url: str) -> tuple[str, str] | None:
+    """(id, token) of a channel webhook URL on Discord or on the configured API's host."""
+    try:
+        parts, api = urlsplit(url.strip()), urlsplit(api_url)
+        on_api_host = parts.netloc == api.netloc and parts.scheme == api.scheme
+    except ValueError:
+        return None
+    on_discord = parts.scheme == "https" and parts.netloc in DISCORD_HOSTS
+    found = _DISCORD_WEBHOOK_PATH.match(parts.path)
+    if not (on_api_host or on_discord) or found is None or parts.query or parts.fragment:
+        return None
+    return found.group(1), found.group(2)

@@ -353,10 +353,11 @@ async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: 
     destination_ids = (
         await Delivery.filter(id=delivery_id).using_db(db).values_list("destination_id", flat=True)
     )
+    # Only a destination still active changes: its owner is told once, whatever else fails.
     await (
-        Destination.filter(id__in=destination_ids)
+        Destination.filter(id__in=destination_ids, status="active")
         .using_db(db)
-        .update(status="disabled", disabled_reason=reason)
+        .update(status="disabled", disabled_reason=reason, notice_owed=True)
     )
     await (
         Delivery.filter(destination_id__in=destination_ids, status="pending")

@@ -65,6 +65,11 @@ class Destination(Model):
     secret = fields.CharField(max_length=128, null=True)
     status = fields.CharField(max_length=16, default="active")
     disabled_reason = fields.TextField(null=True)
+    added_by = fields.CharField(max_length=96, null=True)
+    """The person who added it, as `platform:user id`: told in their DMs when it stops and
+    its owner's chat cannot be told."""
+    notice_owed = fields.BooleanField(default=False)
+    """Disabled, and its owner not told yet."""
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

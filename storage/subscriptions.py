@@ -129,7 +129,7 @@ async def create_webhook_subscription(
             instant=instant,
             using_db=db,
         )
-        await _bump_index_version(db)
+        await bump_index_version(db)
     return CreatedSubscription(int(subscription.id), int(destination.id), secret)
 
 
@@ -186,11 +186,11 @@ async def set_subscription_status(subscription_id: int, status: str) -> bool:
     async with in_transaction(connection().connection_name) as db:
         changed = await Subscription.filter(id=subscription_id).using_db(db).update(status=status)
         if changed:
-            await _bump_index_version(db)
+            await bump_index_version(db)
     return bool(changed)
 
 
-async def _bump_index_version(db: BaseDBAsyncClient) -> None:
+async def bump_index_version(db: BaseDBAsyncClient) -> None:
     # One statement, so concurrent writers never lose an increment (SQLite >= 3.24, PostgreSQL).
     await db.execute_query(
         f"INSERT INTO index_versions (name, version) VALUES ('{INDEX_NAME}', 1) "
@@ -249,7 +249,7 @@ async def create_subscriptions(
                 using_db=db,
             )
             ids.append(int(subscription.id))
-        await _bump_index_version(db)
+        await bump_index_version(db)
     return ids
 
 
@@ -304,7 +304,7 @@ async def set_owned_subscription_instant(
         return False
     async with in_transaction(connection().connection_name) as db:
         await Subscription.filter(id=subscription_id).using_db(db).update(instant=instant)
-        await _bump_index_version(db)
+        await bump_index_version(db)
     return True
 
 

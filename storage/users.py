@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from storage.db import connection
 from storage.models import Chat, ChatIdentity, Destination, User
+from storage.subscriptions import bump_index_version
 
 PRIVATE = "private"
+WEBHOOK = "webhook"
+DISCORD_WEBHOOK = "discord_webhook"
+WEBHOOK_KINDS = (WEBHOOK, DISCORD_WEBHOOK)
+"""Destinations made from a pasted URL, listed and turned on with /destinations."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,7 @@ class DestinationRow:
     target: str
     status: str
     secret: str | None = field(default=None, repr=False)
+    disabled_reason: str | None = None
 
 
 async def ensure_account(
@@ -87,35 +94,88 @@ async def set_language(owner_id: int, language: str) -> None:
     await User.filter(id=owner_id).update(language=language)
 
 
-async def ensure_chat_destination(owner_id: int, kind: str, target: str) -> int:
-    """The destination that delivers into a chat, created the first time it is chosen."""
+async def ensure_chat_destination(
+    owner_id: int, kind: str, target: str, added_by: str | None = None
+) -> int:
+    """The destination that delivers into a chat, created the first time it is chosen;
+    `added_by` is the person choosing it (`platform:user id`)."""
     rows = await Destination.filter(user_id=owner_id, kind=kind, target=target).values("id")
     if rows:
         return int(rows[0]["id"])
-    destination = await Destination.create(user_id=owner_id, kind=kind, target=target)
+    destination = await Destination.create(
+        user_id=owner_id, kind=kind, target=target, added_by=added_by
+    )
     return int(destination.id)
 
 
-async def create_webhook_destination(owner_id: int, url: str, secret: str) -> int:
+async def create_webhook_destination(
+    owner_id: int, url: str, secret: str, added_by: str | None = None
+) -> int:
     destination = await Destination.create(
-        user_id=owner_id, kind="webhook", target=url, secret=secret
+        user_id=owner_id, kind=WEBHOOK, target=url, secret=secret, added_by=added_by
+    )
+    return int(destination.id)
+
+
+async def create_discord_webhook_destination(
+    owner_id: int, url: str, added_by: str | None = None
+) -> int:
+    """A pasted Discord channel webhook: its URL is the target (and its token the only
+    credential), with no signing secret, as Discord does not verify signatures."""
+    destination = await Destination.create(
+        user_id=owner_id, kind=DISCORD_WEBHOOK, target=url, added_by=added_by
     )
     return int(destination.id)
 
 
 async def list_webhook_destinations(owner_id: int) -> list[DestinationRow]:
-    """The owner's webhooks, oldest first, secrets left out."""
+    """The owner's webhooks, generic and Discord ones, oldest first, secrets left out."""
     rows = (
-        await Destination.filter(user_id=owner_id, kind="webhook")
+        await Destination.filter(user_id=owner_id, kind__in=WEBHOOK_KINDS)
         .order_by("id")
-        .values("id", "kind", "target", "status")
+        .values("id", "kind", "target", "status", "disabled_reason")
     )
     return [DestinationRow(**row) for row in rows]
 
 
 async def rotate_webhook_secret(owner_id: int, destination_id: int, secret: str) -> bool:
     """Replace the signing secret of one of the owner's webhooks; False if it has none such."""
-    changed = await Destination.filter(id=destination_id, user_id=owner_id, kind="webhook").update(
+    changed = await Destination.filter(id=destination_id, user_id=owner_id, kind=WEBHOOK).update(
         secret=secret
     )
+    return bool(changed)
+
+
+async def reactivate_webhook_destination(owner_id: int, destination_id: int) -> str | None:
+    """Turn one of the owner's webhooks (generic or Discord) back on after the notifier
+    disabled it; its kind, or None if the owner has no such webhook."""
+    kinds = await Destination.filter(
+        id=destination_id, user_id=owner_id, kind__in=WEBHOOK_KINDS
+    ).values_list("kind", flat=True)
+    if not kinds:
+        return None
+    await _reactivate(Destination.filter(id=destination_id))
+    return str(kinds[0])
+
+
+async def reactivate_chat_destination(owner_id: int, kind: str, target: str) -> bool:
+    """Turn the destination of a chat back on when that chat uses the bot again (a person
+    who blocked the bot came back, a channel got its permissions fixed); True if it was off.
+
+    Called on every command, so the common case is one UPDATE that matches nothing.
+    """
+    return await _reactivate(Destination.filter(user_id=owner_id, kind=kind, target=target))
+
+
+async def _reactivate(destinations: QuerySet[Destination]) -> bool:
+    """Active again, with no reason and no notice owed; the watchers reload their
+    subscriptions, which left out those of the disabled destination."""
+    async with in_transaction(connection().connection_name) as db:
+        changed = (
+            await destinations.filter(status="disabled")
+            .using_db(db)
+            .update(status="active", disabled_reason=None, notice_owed=False)
+        )
+        if changed:
+            await bump_index_version(db)
     return bool(changed)

@@ -21,5 +21,10 @@ class Caller:
     language_code: str | None
 
     @property
+    def person(self) -> str:
+        """Who is asking, across chats: `platform:user id`."""
+        return f"{self.platform}:{self.user_external_id}"
+
+    @property
     def may_change(self) -> bool:
         return self.chat_kind == "private" or self.is_chat_admin

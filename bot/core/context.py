@@ -8,28 +8,42 @@ from bot.core.caller import Caller
 from bot.core.ports import ChainLookup
 from bot.core.replies import Reply, text
 from locales import pick_language
-from storage.users import Account, ensure_account
+from notifier.webhook_targets import DISCORD_API_URL
+from storage.users import Account, ensure_account, reactivate_chat_destination
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
-    """The configured chain names (in the order offered), the port to them, and whether
-    webhooks may point at private or loopback addresses."""
+    """The configured chain names (in the order offered), the port to them, whether webhooks
+    may point at private or loopback addresses, and the Discord API whose host pasted
+    Discord webhook URLs may also be on (besides discord.com)."""
 
     chains: tuple[str, ...]
     lookup: ChainLookup
     allow_private_webhooks: bool = False
+    discord_api_url: str = DISCORD_API_URL
 
 
 async def account_of(caller: Caller) -> Account:
-    """The owner account of the caller's chat, made on first contact in their language."""
-    return await ensure_account(
+    """The owner account of the caller's chat, made on first contact in their language.
+
+    Every use case starts here, so this is where a chat that uses the bot again gets its
+    destination back: the notifier disabled it when the platform refused a message (the
+    bot blocked, removed, or without permission), and a chat the bot hears from again can
+    most likely be written to again. If not, the next notification disables it once more.
+    """
+    account = await ensure_account(
         caller.platform,
         caller.user_external_id,
         caller.chat_external_id,
         caller.chat_kind,
         pick_language(caller.language_code),
     )
+    if not account.is_new:
+        await reactivate_chat_destination(
+            account.owner_id, caller.platform, caller.chat_external_id
+        )
+    return account
 
 
 def not_found(account: Account) -> Reply:

@@ -22,7 +22,7 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
     destination_id = order.destination_id
     if destination_id is None:
         destination_id = await ensure_chat_destination(
-            account.owner_id, caller.platform, caller.chat_external_id
+            account.owner_id, caller.platform, caller.chat_external_id, caller.person
         )
     symbol, decimals = token_facts(order)
     ids = await create_subscriptions(

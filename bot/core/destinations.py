@@ -1,4 +1,5 @@
-"""Destinations: this chat (the default) and webhooks with a signing secret shown once."""
+"""Destinations: this chat (the default), webhooks with a signing secret shown once, pasted
+Discord channel webhooks, and turning back on those the notifier stopped."""
 
 from __future__ import annotations
 
@@ -6,36 +7,82 @@ from urllib.parse import urlsplit
 
 from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, admins_only, not_found, parse_id
-from bot.core.replies import Reply, Text, choice, text
+from bot.core.replies import ChoiceRow, Reply, Text, choice, text
 from notifier.webhook_targets import (
+    MAX_URL_CHARS,
     UrlProblem,
     check_webhook_url,
     new_webhook_secret,
+    parse_discord_webhook_url,
     webhook_host,
 )
 from storage.users import (
+    DISCORD_WEBHOOK,
+    WEBHOOK,
+    Account,
+    DestinationRow,
+    create_discord_webhook_destination,
     create_webhook_destination,
     list_webhook_destinations,
+    reactivate_webhook_destination,
     rotate_webhook_secret,
 )
 
+# Discord's own hosts (discord.com, ptb.discord.com, discordapp.com, …): a URL on them is
+# meant as a Discord webhook, and any other form of it is a mistake worth explaining.
+DISCORD_DOMAINS = ("discord.com", "discordapp.com")
+MAX_REASON_CHARS = 200
+
 
 async def show_destinations(caller: Caller) -> Reply:
-    """Where notifications can go; webhook secrets are never shown again."""
+    """Where notifications can go, and why those the notifier stopped were stopped; webhook
+    secrets and Discord webhooks' URLs (their tokens) are never shown again.
+
+    This chat is listed without a state: `account_of` has just turned its destination back
+    on if the notifier had stopped it, since the chat is evidently reachable again.
+    """
     account = await account_of(caller)
     hooks = await list_webhook_destinations(account.owner_id)
-    lines = [text("bot.dest.this_chat")]
-    for hook in hooks:
-        key = "bot.dest.webhook_line" if hook.status == "active" else "bot.dest.webhook_disabled"
-        lines.append(text(key, id=hook.id, host=urlsplit(hook.target).hostname or "?"))
-    rotations = (
-        tuple((choice("bot.choice.rotate", f"dest:rot:{hook.id}", id=hook.id),) for hook in hooks)
-        if caller.may_change
-        else ()
-    )
-    return Reply(
-        text("bot.dest.title"), rotations, (*lines, text("bot.dest.how_to_add")), account.language
-    )
+    lines = (text("bot.dest.this_chat"), *(_line(hook) for hook in hooks))
+    choices = tuple(row for hook in hooks for row in _choices(hook)) if caller.may_change else ()
+    how_to_add = (text("bot.dest.how_to_add"), text("bot.dest.how_to_add_discord"))
+    return Reply(text("bot.dest.title"), choices, (*lines, *how_to_add), account.language)
+
+
+def _line(hook: DestinationRow) -> Text:
+    stopped = hook.status != "active"
+    if hook.kind == DISCORD_WEBHOOK:
+        if stopped:
+            return text("bot.dest.discord_webhook_stopped", id=hook.id, reason=_reason(hook))
+        return text("bot.dest.discord_webhook_line", id=hook.id)
+    host = _host(hook.target)
+    if stopped:
+        return text("bot.dest.webhook_stopped", id=hook.id, host=host, reason=_reason(hook))
+    return text("bot.dest.webhook_line", id=hook.id, host=host)
+
+
+def _reason(hook: DestinationRow) -> str:
+    """The notifier's reason on one line, cut to MAX_REASON_CHARS."""
+    reason = " ".join((hook.disabled_reason or "").split())
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "…"
+    return reason or "—"
+
+
+def _choices(hook: DestinationRow) -> tuple[ChoiceRow, ...]:
+    """A new secret for a signed webhook (Discord webhooks have none), and turning a stopped
+    one back on."""
+    rows: list[ChoiceRow] = []
+    if hook.kind == WEBHOOK:
+        rows.append((choice("bot.choice.rotate", f"dest:rot:{hook.id}", id=hook.id),))
+    if hook.status != "active":
+        key = "bot.choice.turn_on_discord" if hook.kind == DISCORD_WEBHOOK else "bot.choice.turn_on"
+        rows.append((choice(key, f"dest:on:{hook.id}", id=hook.id),))
+    return tuple(rows)
+
+
+def _host(url: str) -> str:
+    return webhook_host(url) or "?"
 
 
 def problem_with_url(url: str, allow_private: bool) -> Text | None:
@@ -44,22 +91,51 @@ def problem_with_url(url: str, allow_private: bool) -> Text | None:
     if problem is UrlProblem.MALFORMED:
         return text("bot.dest.bad_url", url=url[:200])
     if problem is UrlProblem.PRIVATE:
-        return text("bot.dest.private_url", host=webhook_host(url) or "?")
+        return text("bot.dest.private_url", host=_host(url))
     return None
 
 
+def is_discord_url(url: str, api_url: str) -> bool:
+    """Whether a URL is on Discord or on the configured Discord API's host (a test's fake
+    Discord, a proxy): pasted, it is meant as a Discord channel webhook. One pasted without
+    its scheme counts too, so that its token is never echoed as a malformed URL."""
+    try:
+        parts = urlsplit(url if "//" in url else "//" + url)
+        host = (parts.hostname or "").rstrip(".")
+        on_api_host = bool(parts.netloc) and parts.netloc == urlsplit(api_url).netloc
+    except ValueError:
+        return False
+    on_discord = any(host == domain or host.endswith("." + domain) for domain in DISCORD_DOMAINS)
+    return on_api_host or on_discord
+
+
 async def add_webhook(settings: CoreSettings, caller: Caller, url: str) -> Reply:
+    """`/webhook <url>`: a Discord channel webhook, or a generic webhook with a new secret."""
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
     url = url.strip()
+    if is_discord_url(url, settings.discord_api_url):
+        return await _add_discord_webhook(settings, caller, account, url)
     problem = problem_with_url(url, settings.allow_private_webhooks)
     if problem is not None:
         return Reply(problem, extra=(text("bot.dest.how_to_add"),), language=account.language)
     secret = new_webhook_secret()
-    destination_id = await create_webhook_destination(account.owner_id, url, secret)
+    destination_id = await create_webhook_destination(account.owner_id, url, secret, caller.person)
     added = text("bot.dest.webhook_added", id=destination_id, url=url, secret=secret)
     return Reply(added, extra=(text("bot.dest.secret_once"),), language=account.language)
+
+
+async def _add_discord_webhook(
+    settings: CoreSettings, caller: Caller, account: Account, url: str
+) -> Reply:
+    """A Discord webhook posts embeds into its channel with no bot in the server. Its URL
+    holds its token, so no answer repeats it, not even a malformed one."""
+    if len(url) > MAX_URL_CHARS or parse_discord_webhook_url(url, settings.discord_api_url) is None:
+        return Reply(text("bot.dest.bad_discord_url"), language=account.language)
+    destination_id = await create_discord_webhook_destination(account.owner_id, url, caller.person)
+    added = text("bot.dest.discord_webhook_added", id=destination_id)
+    return Reply(added, language=account.language)
 
 
 async def rotate_secret(caller: Caller, action: str) -> Reply:
@@ -75,3 +151,19 @@ async def rotate_secret(caller: Caller, action: str) -> Reply:
         return not_found(account)
     rotated = text("bot.dest.rotated", id=destination_id, secret=secret)
     return Reply(rotated, extra=(text("bot.dest.secret_once"),), language=account.language)
+
+
+async def turn_on(caller: Caller, action: str) -> Reply:
+    """`dest:on:<id>`: one of the chat's webhooks or Discord webhooks on again after the
+    notifier stopped it (the receiver fixed, the Discord webhook made again)."""
+    account = await account_of(caller)
+    destination_id = parse_id(action.rsplit(":", 1)[-1])
+    if not caller.may_change:
+        return admins_only(account)
+    if destination_id is None:
+        return not_found(account)
+    kind = await reactivate_webhook_destination(account.owner_id, destination_id)
+    if kind is None:
+        return not_found(account)
+    key = "bot.dest.discord_webhook_on" if kind == DISCORD_WEBHOOK else "bot.dest.webhook_on"
+    return Reply(text(key, id=destination_id), language=account.language)

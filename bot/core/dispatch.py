@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, parse_id
-from bot.core.destinations import add_webhook, rotate_secret, show_destinations
+from bot.core.destinations import add_webhook, rotate_secret, show_destinations, turn_on
 from bot.core.help import show_help
 from bot.core.history import show_history
 from bot.core.language import offer_languages, switch_language
@@ -118,6 +118,8 @@ class BotCore:
             return await switch_language(caller, rest)
         if prefix == "dest" and rest.startswith("rot:"):
             return await rotate_secret(caller, action)
+        if prefix == "dest" and rest.startswith("on:"):
+            return await turn_on(caller, action)
         if prefix == "menu" and rest in COMMANDS:
             return await self._simple_command(caller, rest, now)
         account = await account_of(caller)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.core.caller import Caller
 from bot.core.context import account_of, admins_only, not_found, parse_id
 from bot.core.replies import ChoiceRow, Reply, SampleNotification, Text, choice, text
+from notifier.webhook_targets import webhook_host
 from storage.deliveries import AbiParam, JsonValue, abi_params_of
 from storage.subscriptions import (
     SubscriptionRow,
@@ -21,7 +21,7 @@ from storage.subscriptions import (
     set_owned_subscription_instant,
     set_owned_subscription_status,
 )
-from storage.users import Account
+from storage.users import DISCORD_WEBHOOK, WEBHOOK, Account
 from watcher.abi import event_selector
 
 MUTE_HOURS = (1, 8, 24)
@@ -123,15 +123,7 @@ def _done(account: Account, key: str, subscription_id: int, **params: str | int)
 async def _detail(caller: Caller, account: Account, row: SubscriptionRow, now: datetime) -> Reply:
     muted_until = (await fetch_mutes([row.id])).get(row.id)
     muted = muted_until is not None and muted_until > now
-    destination = (
-        text(
-            "bot.destination.webhook",
-            id=row.destination_id,
-            host=urlsplit(row.destination_target).hostname or "?",
-        )
-        if row.destination_kind == "webhook"
-        else text("bot.destination.this_chat")
-    )
+    destination = _destination(row)
     summary = text(
         "bot.sub.detail",
         id=row.id,
@@ -145,6 +137,17 @@ async def _detail(caller: Caller, account: Account, row: SubscriptionRow, now: d
     choices = _detail_choices(row, muted) if caller.may_change else ()
     back = (choice("bot.choice.list", "menu:list"),)
     return Reply(summary, (*choices, back), (status, speed, destination), account.language)
+
+
+def _destination(row: SubscriptionRow) -> Text:
+    """Where the subscription's notifications go; a Discord webhook's URL holds its token,
+    so it is named by its number alone."""
+    if row.destination_kind == WEBHOOK:
+        host = webhook_host(row.destination_target) or "?"
+        return text("bot.destination.webhook", id=row.destination_id, host=host)
+    if row.destination_kind == DISCORD_WEBHOOK:
+        return text("bot.destination.discord_webhook", id=row.destination_id)
+    return text("bot.destination.this_chat")
 
 
 def _detail_choices(row: SubscriptionRow, muted: bool) -> tuple[ChoiceRow, ...]:

@@ -14,7 +14,7 @@ from bot.core.wizard import Outcome, TextInput, WizardInput, advance, start, sta
 from bot.core.wizard_checks import checked_address
 from bot.core.wizard_state import Step, WizardState, from_stored, stored_form
 from bot.core.wizard_views import WizardFacts
-from storage.users import Account, list_webhook_destinations
+from storage.users import DISCORD_WEBHOOK, WEBHOOK, Account, list_webhook_destinations
 from storage.wizards import fetch_wizard, save_wizard
 
 
@@ -74,13 +74,16 @@ async def _load(caller: Caller, now: datetime) -> WizardState:
 
 
 async def _facts(settings: CoreSettings, account: Account) -> WizardFacts:
-    hooks = await list_webhook_destinations(account.owner_id)
-    webhooks = tuple(
-        (hook.id, urlsplit(hook.target).hostname or "?")
-        for hook in hooks
+    hooks = [
+        hook
+        for hook in await list_webhook_destinations(account.owner_id)
         if hook.status == "active"
+    ]
+    webhooks = tuple(
+        (hook.id, urlsplit(hook.target).hostname or "?") for hook in hooks if hook.kind == WEBHOOK
     )
-    return WizardFacts(chains=settings.chains, webhooks=webhooks)
+    discord_webhooks = tuple(hook.id for hook in hooks if hook.kind == DISCORD_WEBHOOK)
+    return WizardFacts(settings.chains, webhooks=webhooks, discord_webhooks=discord_webhooks)
 
 
 async def _with_contract(

@@ -188,7 +188,7 @@ def _after_filter(
     state: WizardState, sources: tuple[str, ...], facts: WizardFacts, now: datetime
 ) -> Outcome:
     # Without webhooks there is nothing to choose: the chat itself is the destination.
-    step = Step.DESTINATION if facts.webhooks else Step.CONFIRM
+    step = Step.DESTINATION if facts.webhooks or facts.discord_webhooks else Step.CONFIRM
     return at_step(state.moved(step, now, filters=sources, destination_id=None), facts)
 
 
@@ -197,7 +197,9 @@ def destination_chosen(
 ) -> Outcome:
     if argument == "chat":
         return at_step(state.moved(Step.CONFIRM, now, destination_id=None), facts)
+    # A Discord webhook's label stays empty: its URL (its token) is not for showing.
     hooks = {str(hook_id): (hook_id, host) for hook_id, host in facts.webhooks}
+    hooks.update({str(hook_id): (hook_id, "") for hook_id in facts.discord_webhooks})
     if argument not in hooks:
         return rejected(text("bot.expired"), state, facts)
     hook_id, host = hooks[argument]

@@ -16,10 +16,13 @@ STANDARD_LABELS = {"erc20": "ERC-20", "erc721": "ERC-721", "erc1155": "ERC-1155"
 @dataclass(frozen=True, slots=True)
 class WizardFacts:
     """What the wizard knows of the world for one input: configured chains, the owner's
-    webhooks (id, host), and the chain's answer about the address just typed, if any."""
+    active webhooks (id, host) and Discord webhooks (id: their URL is a secret, and the
+    chosen one's label stays empty), and the chain's answer about the address just typed,
+    if any."""
 
     chains: tuple[str, ...]
     webhooks: tuple[tuple[int, str], ...] = ()
+    discord_webhooks: tuple[int, ...] = ()
     contract_known: bool = False
     has_code: bool = True
     standard: str | None = None
@@ -119,6 +122,10 @@ def _destination_prompt(state: WizardState, facts: WizardFacts) -> Reply:
         choice("bot.choice.webhook", action(state, "d", hook_id), id=hook_id, host=host)
         for hook_id, host in facts.webhooks
     ]
+    hooks += [
+        choice("bot.choice.discord_webhook", action(state, "d", hook_id), id=hook_id)
+        for hook_id in facts.discord_webhooks
+    ]
     return Reply(
         text("bot.wizard.ask_destination"), ((here,), *_rows(hooks, 1), _cancel_row(state))
     )
@@ -126,11 +133,6 @@ def _destination_prompt(state: WizardState, facts: WizardFacts) -> Reply:
 
 def _confirm_prompt(state: WizardState, facts: WizardFacts) -> Reply:
     names = ", ".join(str(state.abi[i]["name"]) for i in state.selected)
-    destination = (
-        text("bot.destination.this_chat")
-        if state.destination_id is None
-        else text("bot.destination.webhook", id=state.destination_id, host=state.destination_label)
-    )
     summary = text(
         "bot.wizard.confirm",
         chain=state.chain,
@@ -139,4 +141,14 @@ def _confirm_prompt(state: WizardState, facts: WizardFacts) -> Reply:
         filter=state.filter_text.strip() or "—",
     )
     ok = (choice("bot.choice.confirm", action(state, "ok")),)
-    return Reply(summary, (ok, _cancel_row(state)), (destination,))
+    return Reply(summary, (ok, _cancel_row(state)), (_destination(state),))
+
+
+def _destination(state: WizardState) -> Text:
+    """The chosen destination: a generic webhook is labelled with its host, a Discord
+    webhook with nothing (destination_chosen leaves its label empty)."""
+    if state.destination_id is None:
+        return text("bot.destination.this_chat")
+    if not state.destination_label:
+        return text("bot.destination.discord_webhook", id=state.destination_id)
+    return text("bot.destination.webhook", id=state.destination_id, host=state.destination_label)

@@ -16,13 +16,11 @@ followed, and neither the bot token nor a webhook's token appears in an outcome 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -37,10 +35,9 @@ from notifier.discord_render import (
 )
 from notifier.policy import Decision, Outcome, decide
 from notifier.refusals import RefusalMemory
+from notifier.webhook_targets import DISCORD_API_URL, parse_discord_webhook_url
 from storage.deliveries import DueDelivery
 
-DEFAULT_API_URL = "https://discord.com/api/v10"
-DISCORD_HOSTS = ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com")
 DM_PREFIX = "dm:"
 HTTP_UNAUTHORIZED = 401
 HTTP_FORBIDDEN = 403
@@ -53,7 +50,8 @@ MAX_PAUSE_WAIT_S = 20.0
 MAX_RATE_LIMITED_TRIES = 5
 MAX_DM_CHANNELS = 10_000
 ERROR_EXCERPT_CHARS = 200
-_WEBHOOK_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d+)/([\w-]+)/?$")
+# Refusals are remembered by destination id; the service's own notices have none.
+NOTICE_KEY = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +81,6 @@ def decide_discord(
     return decide(outcome, attempts_made, now, schedule_s, jitter)
 
 
-def parse_webhook_url(url: str, api_url: str) -> tuple[str, str] | None:
-    """(id, token) of a channel webhook URL on Discord or on the configured API's host."""
-    try:
-        parts, api = urlsplit(url.strip()), urlsplit(api_url)
-        on_api_host = parts.netloc == api.netloc and parts.scheme == api.scheme
-    except ValueError:
-        return None
-    on_discord = parts.scheme == "https" and parts.netloc in DISCORD_HOSTS
-    found = _WEBHOOK_PATH.match(parts.path)
-    if not (on_api_host or on_discord) or found is None or parts.query or parts.fragment:
-        return None
-    return found.group(1), found.group(2)
-
-
 class DiscordChannel:
     """Sends one message per call; any answer of Discord's is an outcome, not an error."""
 
@@ -104,7 +88,7 @@ class DiscordChannel:
         self,
         session: aiohttp.ClientSession,
         token: str | None,
-        api_url: str = DEFAULT_API_URL,
+        api_url: str = DISCORD_API_URL,
         limits: DiscordLimits | None = None,
         timeout_s: float = 10.0,
     ) -> None:
@@ -143,6 +127,17 @@ class DiscordChannel:
             self._refused.remember(send.destination.id, outcome)
         return outcome
 
+    async def send_notice(self, target: str, content: str) -> Outcome:
+        """Post a message of the service itself (not of an event) into a channel, or into a
+        person's DMs (`dm:<user id>`), within the same limits; it mentions nobody."""
+        channel_id = await self._channel_of(NOTICE_KEY, target)
+        if isinstance(channel_id, Outcome):
+            return channel_id
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id)
+        url = f"{self._api_url}/channels/{channel_id}/messages"
+        payload: Payload = {"content": content, "allowed_mentions": {"parse": []}}
+        return self._outcome(await self._request(NOTICE_KEY, route, url, payload))
+
     async def _send_channel(self, send: DiscordSend) -> Outcome:
         destination_id = send.destination.id
         channel_id = await self._channel_of(destination_id, send.destination.target)
@@ -158,7 +153,7 @@ class DiscordChannel:
         return self._outcome(await self._request(destination_id, messages, url, send.payload))
 
     async def _send_webhook(self, send: DiscordSend) -> Outcome:
-        parsed = parse_webhook_url(send.destination.target, self._api_url)
+        parsed = parse_discord_webhook_url(send.destination.target, self._api_url)
         if parsed is None:
             error = "the destination is not a Discord channel webhook URL"
             return Outcome(HTTP_NOT_FOUND, error, None, 0.0)

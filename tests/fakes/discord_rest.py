@@ -44,7 +44,9 @@ class RestApi:
             if bot and request.headers.get("Authorization") != f"Bot {self.token}":
                 raise ApiError(401, 0, "401: Unauthorized")
             body = await _read_body(request)
-            major = params.get("channel_id") or params.get("webhook_id") or ""
+            # A webhook's routes are limited per webhook and token (Discord's major parameter).
+            webhook = params.get("webhook_id", "") + params.get("token", "")
+            major = params.get("channel_id") or webhook
             headers = self.limits.admit(path, (bucket, major) if bucket else None, bot=bot)
             call = Call(request.method, params, dict(request.query), body)
             result = await handler(call)
@@ -107,9 +109,9 @@ class RestApi:
             ("POST", channel + "/typing", self.typing, "other", True),
             ("POST", interaction + "/callback", m.answer_interaction, None, False),
             ("POST", webhook, m.execute_webhook, "channel_webhook", False),
-            ("GET", webhook_message, m.webhook_message, None, False),
-            ("PATCH", webhook_message, m.webhook_message, None, False),
-            ("DELETE", webhook_message, m.webhook_message, None, False),
+            ("GET", webhook_message, m.webhook_message, "channel_webhook", False),
+            ("PATCH", webhook_message, m.webhook_message, "channel_webhook", False),
+            ("DELETE", webhook_message, m.webhook_message, "channel_webhook", False),
         ]
         return [(meth, re.compile(p), h, b, bot) for meth, p, h, b, bot in table]
 

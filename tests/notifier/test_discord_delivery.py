@@ -13,11 +13,12 @@ import aiohttp
 import pytest
 
 from locales import translate
-from notifier.channels.discord import DiscordChannel, parse_webhook_url
+from notifier.channels.discord import DiscordChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.discord_limits import DiscordLimits
 from notifier.discord_render import escape_markdown, nonce_of
 from notifier.loop import Notifier
+from notifier.webhook_targets import parse_discord_webhook_url
 from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.fakes.discord_api import DEFAULT_TOKEN, FakeDiscord, FakeMessage, GuildSpec
 from tests.notifier.conftest import CHAINS, SCHEDULE_S, Clock
@@ -328,4 +329,4 @@ async def test_300_messages_to_20_channels_and_5_webhooks_stay_within_discords_l
 def test_only_discord_webhook_urls_on_discord_or_the_configured_api_are_accepted(
     url: str, expected: tuple[str, str] | None
 ) -> None:
-    assert parse_webhook_url(url, "http://127.0.0.1:8/api/v10") == expected
+    assert parse_discord_webhook_url(url, "http://127.0.0.1:8/api/v10") == expected
