@@ -57,8 +57,8 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 tasks.create_task(notifier.run(), name="notifier")
                 notices = DestinationNotices(telegram, discord)
                 tasks.create_task(notices.run(), name="destination notices")
-            if "notifier" in roles and telegram is not None:
-                stalls = StallNotices(telegram, stall_after_s=settings.stall_after_s)
+            if "notifier" in roles:
+                stalls = StallNotices(telegram, discord, stall_after_s=settings.stall_after_s)
                 tasks.create_task(stalls.run(), name="stall notices")
             if "watcher" in roles:
                 for spec in specs:

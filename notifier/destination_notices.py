@@ -14,7 +14,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from locales import translate
-from notifier.channels.discord import DiscordChannel
+from notifier.channels.discord import DiscordChannel, with_bot
 from notifier.channels.telegram import TelegramChannel
 from notifier.discord_render import DISCORD_CHANNEL_KIND, DISCORD_WEBHOOK_KIND, escape_markdown
 from notifier.policy import Outcome, is_success
@@ -92,9 +92,7 @@ class DestinationNotices:
         interval_s: float = CHECK_INTERVAL_S,
     ) -> None:
         self._telegram = telegram
-        self._discord = (
-            discord if discord is not None and DISCORD_CHANNEL_KIND in discord.kinds else None
-        )
+        self._discord = with_bot(discord)
         self._interval_s = interval_s
 
     async def run(self) -> None:

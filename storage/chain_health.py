@@ -17,6 +17,8 @@ from tortoise.exceptions import IntegrityError
 from storage.models import ChainHealth, Subscription
 
 TELEGRAM = "telegram"
+DISCORD = "discord"
+CHAT_PLATFORMS = (TELEGRAM, DISCORD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +55,12 @@ class ChainHealthRow:
 
 @dataclass(frozen=True, slots=True)
 class SubscribedChat:
-    """A Telegram chat with an active subscription on a chain, in its owner's language."""
+    """A chat (a Telegram chat, a Discord channel or DM channel) with an active subscription
+    on a chain, in its owner's language; `platform` is the destination kind."""
 
     chat_id: str
     language: str
+    platform: str = TELEGRAM
 
 
 _SNAPSHOT_FIELDS = (
@@ -124,20 +128,29 @@ async def claim_recovery(chain: str) -> bool:
     return bool(changed)
 
 
-async def fetch_subscribed_chats(chain: str) -> list[SubscribedChat]:
-    """Each Telegram chat that receives notifications of an active subscription on the chain,
-    once, in the language of the account that owns its destination (the chat's owner)."""
+async def fetch_subscribed_chats(
+    chain: str, platforms: tuple[str, ...] = CHAT_PLATFORMS
+) -> list[SubscribedChat]:
+    """Each chat of `platforms` that receives notifications of an active subscription on the
+    chain, once, in the language of the account that owns its destination (the chat's owner)."""
     rows = (
         await Subscription.filter(
             chain=chain,
             status="active",
             destination__status="active",
-            destination__kind=TELEGRAM,
+            destination__kind__in=list(platforms),
         )
         .order_by("destination_id")
-        .values(chat_id="destination__target", language="destination__user__language")
+        .values(
+            chat_id="destination__target",
+            platform="destination__kind",
+            language="destination__user__language",
+        )
     )
-    languages: dict[str, str] = {}
+    chats: dict[tuple[str, str], str] = {}
     for row in rows:
-        languages.setdefault(str(row["chat_id"]), str(row["language"]))
-    return [SubscribedChat(chat_id, language) for chat_id, language in languages.items()]
+        chats.setdefault((str(row["platform"]), str(row["chat_id"])), str(row["language"]))
+    return [
+        SubscribedChat(chat_id, language, platform)
+        for (platform, chat_id), language in chats.items()
+    ]

@@ -81,6 +81,11 @@ def decide_discord(
     return decide(outcome, attempts_made, now, schedule_s, jitter)
 
 
+def with_bot(channel: DiscordChannel | None) -> DiscordChannel | None:
+    """The channel if it posts as the bot (channels and DMs need its token), else None."""
+    return channel if channel is not None and DISCORD_CHANNEL_KIND in channel.kinds else None
+
+
 class DiscordChannel:
     """Sends one message per call; any answer of Discord's is an outcome, not an error."""
 

@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
+import aiohttp
 import pytest
 
+from notifier.channels.discord import DiscordChannel
 from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.stall_notices import StallNotices
 from storage.chain_health import ChainSnapshot, save_snapshot
 from storage.subscriptions import set_subscription_status
+from tests.fakes.discord_api import DEFAULT_TOKEN, FakeDiscord, GuildSpec
 from tests.fakes.telegram_api import FakeTelegram
 from tests.notifier.conftest import BOT_TOKEN, Clock
 from tests.storage.test_chain_health import subscribe_chat
@@ -147,3 +150,38 @@ async def test_a_chain_name_is_shown_as_text_and_a_blocked_chat_does_not_stop_th
     assert await checker.check_once() == 1
     assert texts(fake, 200)[0].startswith("⚠️ dev<1> is stalled\n")
     assert fake.messages(100) == []
+
+
+async def test_discord_channels_hear_of_a_stall_too_when_the_discord_bot_runs_here(
+    db: str, clock: Clock, session: aiohttp.ClientSession
+) -> None:
+    channel_id = 9300
+    discord = await FakeDiscord.start(guilds=[GuildSpec(700, channels={channel_id: "alerts"})])
+    try:
+        await subscribe_chat(str(channel_id), "mainnet", kind="group", platform="discord")
+        api_url = f"{discord.url}/api/v10"
+        webhooks_only = StallNotices(
+            None, DiscordChannel(session, None, api_url), stall_after_s=STALL_AFTER_S, clock=clock
+        )
+        with_bot = StallNotices(
+            None,
+            DiscordChannel(session, DEFAULT_TOKEN, api_url),
+            stall_after_s=STALL_AFTER_S,
+            clock=clock,
+        )
+        await report(clock, cursor_number=100, stuck_since=clock.now - timedelta(seconds=121))
+        # Without the bot's token there is no channel to post in: the claim tells nobody.
+        assert await webhooks_only.check_once() == 0
+        await report(clock, head_number=130, cursor_number=130)
+        assert await webhooks_only.check_once() == 0
+        clock.advance(10)
+        await report(clock, cursor_number=130, stuck_since=clock.now - timedelta(seconds=121))
+        assert await with_bot.check_once() == 1
+        [notice] = discord.messages(channel_id)
+        assert notice.content == (
+            "⚠️ **mainnet is stalled**\nBlockbell is not keeping up with this chain, so"
+            " notifications of its events are delayed. None is lost\\: they follow when it"
+            " catches up, and you will be told."
+        )
+    finally:
+        await discord.stop()

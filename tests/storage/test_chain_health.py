@@ -107,7 +107,7 @@ async def test_a_chain_without_a_snapshot_cannot_be_claimed(db: str) -> None:
     assert await claim_stall("mainnet", NOW) is False
 
 
-async def test_subscribed_chats_are_active_telegram_chats_of_the_chain_once_each(db: str) -> None:
+async def test_subscribed_chats_are_active_chats_of_the_chain_once_each(db: str) -> None:
     await subscribe_chat("100", "mainnet", language="ru")
     await subscribe_chat("100", "mainnet", language="ru")  # a second subscription, same chat
     await subscribe_chat("-500", "mainnet", language="es", kind="group")
@@ -119,6 +119,11 @@ async def test_subscribed_chats_are_active_telegram_chats_of_the_chain_once_each
     await subscribe_chat("500", "mainnet", platform="discord")
 
     assert await fetch_subscribed_chats("mainnet") == [
+        SubscribedChat("100", "ru"),
+        SubscribedChat("-500", "es"),
+        SubscribedChat("500", "en", "discord"),
+    ]
+    assert await fetch_subscribed_chats("mainnet", ("telegram",)) == [
         SubscribedChat("100", "ru"),
         SubscribedChat("-500", "es"),
     ]
