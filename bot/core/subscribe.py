@@ -54,6 +54,13 @@ async def has_active_wizard(caller: Caller, now: datetime) -> bool:
     return (await _load(caller, now)).is_active(now)
 
 
+async def awaits_answer(caller: Caller, run: str, step: Step, now: datetime) -> bool:
+    """Whether the caller's wizard is still the pass `run`, waiting at `step` for a typed
+    answer (a front-end that asked for it in a form checks before passing the text on)."""
+    state = await _load(caller, now)
+    return state.is_active(now) and state.run == run and state.step == step
+
+
 async def wizard_input(
     settings: CoreSettings, caller: Caller, given: WizardInput, now: datetime
 ) -> Reply:

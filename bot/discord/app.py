@@ -4,7 +4,8 @@ The commands are published as the JSON of bot/discord/commands.py (`command_payl
 localizations included, with one bulk overwrite per scope: globally (Discord may take a
 while to show changes everywhere) and, when a test guild is configured, to that guild too,
 where changes show at once. The interactions are answered in bot/discord/handlers.py from
-`on_interaction`, so a button keeps working after a restart: no callback lives in memory.
+`on_interaction`, so a button or a modal keeps working after a restart: no callback lives
+in memory.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ announcement channel, or a thread), or the user's DM channel with the bot.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.caller import Caller
+from bot.core.replies import Reply
 from locales import pick_language
 
 PLATFORM = "discord"
@@ -41,6 +44,28 @@ def language_of(locale: str | None) -> str:
     """The catalog language for a Discord locale (`es-419` → es, `zh-CN` → zh_Hans, `zh-TW`
     and unsupported locales → English)."""
     return pick_language(locale)
+
+
+def user_language(locale: str | None) -> str | None:
+    """The catalog language of a Discord locale that really has one (`en-GB` → en, `es-419`
+    → es, `zh-CN` → zh_Hans); None for the others (`de`, `zh-TW`), which `language_of`
+    reads as English only for want of better."""
+    if not locale:
+        return None
+    language = pick_language(locale)
+    base = locale.strip().replace("_", "-").split("-", 1)[0].lower()
+    return language if language.split("_", 1)[0].lower() == base else None
+
+
+def in_users_language(reply: Reply, locale: str | None) -> Reply:
+    """The reply to a user's interaction in their Discord locale's language when there is a
+    catalog for it, else in the chat account's (as the core made it). The account's
+    language is the notifications': a test notification, posted to the channel for all,
+    keeps it."""
+    language = user_language(locale)
+    if language is None or reply.sample is not None:
+        return reply
+    return replace(reply, language=language)
 
 
 def caller_of(

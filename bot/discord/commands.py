@@ -113,8 +113,13 @@ COMMANDS = (
 # --- catalog keys and localizations ------------------------------------------------------------
 
 
+# /language changes the language of a chat's notifications: on Discord every user is
+# answered in their own Discord language, and its description says so.
+DESCRIPTION_KEYS = {"language": "dc.command.language_notifications"}
+
+
 def command_key(command: str) -> str:
-    return f"dc.command.{command}"
+    return DESCRIPTION_KEYS.get(command, f"dc.command.{command}")
 
 
 def option_key(command: str, option: str) -> str:
@@ -265,9 +270,9 @@ Options = Mapping[str, str | int | bool]
 def plan_command(name: str, options: Options) -> CoreCall | Text:
     """The core call a slash command with these option values stands for, or what is wrong
     with them. Subscribing with chain, address and event is the core's one-line form;
-    with chain and address only, the wizard starts at the events (Discord has no typed
-    answers: the rest is chosen with components); without them the wizard starts from
-    the beginning (and the core says what is missing if only some are given)."""
+    with chain and address only, the wizard starts at the events; without them the wizard
+    starts from the beginning (and the core says what is missing if only some are given).
+    The wizard's typed answers are given in modals (bot/discord/typed.py)."""
     if name == "subscribe":
         return _plan_subscribe(options)
     if name == "unsubscribe":

@@ -1,32 +1,44 @@
 """One async function per kind of Discord interaction: ask the core, answer as render.py says.
 
 Discord wants a first answer to every interaction within 3 seconds. Calls that may wait
-for a chain node (a one-line subscribe, a wizard step) are deferred first and the answer
-edited in afterwards; the others are answered directly.
+for a chain node (a one-line subscribe, a wizard step, a typed answer) are deferred first
+and the answer edited in afterwards; the others are answered directly. Nothing is kept in
+memory between interactions: which chat a press or a modal acts for, and which question a
+modal answers, is in its custom id, so everything keeps working after a restart.
+
+Replies speak the user's Discord language when there is a catalog for it; otherwise, and
+in notifications, the chat account's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import discord
-from discord.app_commands import Choice
 
 from bot.core.caller import Caller
 from bot.core.dispatch import BotCore
-from bot.core.replies import Reply, SampleNotification
-from bot.discord.autocomplete import chain_choices, standard_event_choices, subscription_choices
-from bot.discord.callers import PLATFORM, caller_of, language_of
-from bot.discord.commands import DM, HERE, CoreCall, Options, plan_command
-from bot.discord.render import actions_of, no_mentions, render_reply
+from bot.core.replies import Reply, SampleNotification, text
+from bot.core.subscribe import awaits_answer
+from bot.discord.callers import PLATFORM, in_users_language, language_of, user_language
+from bot.discord.chats import components_chat, split_chat
+from bot.discord.commands import CoreCall, Options, plan_command
+from bot.discord.interaction_callers import caller_for, data_of, locale_of
+from bot.discord.render import BUTTON, actions_of, no_mentions, render_reply
+from bot.discord.suggestions import suggest_subscriptions, suggest_text
+from bot.discord.typed import (
+    TypedRequest,
+    parse_typed,
+    render_modal,
+    stale_action,
+    submitted_text,
+)
 from bot.sample import sample_delivery
 from locales import translate
 from notifier.discord_render import DISCORD_CHANNEL_KIND, render_embed
-from storage.subscriptions import list_owned_subscriptions
 from storage.users import fetch_account
 
 logger = logging.getLogger(__name__)
@@ -34,9 +46,7 @@ logger = logging.getLogger(__name__)
 # The notifier puts a Mute button under notifications: answering it must leave them as they are.
 NOTIFICATION_MUTE = "mute:"
 WIZARD = "w:"
-GENERIC_ERROR = "tg.error.generic"
-# Autocomplete cannot be deferred: a contract lookup gets this long, then no suggestions.
-SUGGEST_LOOKUP_S = 2.0
+GENERIC_ERROR = "dc.error.generic"
 
 
 def utc_now() -> datetime:
@@ -90,37 +100,6 @@ def options_of(data: Mapping[str, object]) -> tuple[Options, str | None]:
     return values, focused
 
 
-def channel_permissions(data: Mapping[str, object], channel_id: str) -> str | None:
-    """The user's permissions in a channel given as an option (`resolved.channels`)."""
-    resolved = data.get("resolved")
-    channels = resolved.get("channels") if isinstance(resolved, dict) else None
-    channel = channels.get(channel_id) if isinstance(channels, dict) else None
-    permissions = channel.get("permissions") if isinstance(channel, dict) else None
-    return permissions if isinstance(permissions, str) else None
-
-
-def data_of(interaction: discord.Interaction) -> Mapping[str, object]:
-    return interaction.data if interaction.data is not None else {}
-
-
-def locale_of(interaction: discord.Interaction) -> str:
-    return interaction.locale.value
-
-
-async def caller_for(interaction: discord.Interaction, chat: str) -> Caller:
-    """The Caller for the chat a call is about: where the interaction happened, the user's
-    DMs (opened from a server if needed), or a channel given as an option."""
-    user, locale, guild_id = interaction.user.id, locale_of(interaction), interaction.guild_id
-    channel_id = interaction.channel_id or 0
-    if guild_id is None or chat == DM:
-        dm_id = channel_id if guild_id is None else (await interaction.user.create_dm()).id
-        return caller_of(None, dm_id, user, None, locale)
-    if chat == HERE:
-        return caller_of(guild_id, channel_id, user, interaction.permissions.value, locale)
-    permissions = channel_permissions(data_of(interaction), chat)
-    return caller_of(guild_id, chat, user, permissions, locale)
-
-
 @dataclass(frozen=True)
 class Handlers:
     """The interaction handlers over one core; `explorers` maps each chain to its explorer's
@@ -139,6 +118,8 @@ class Handlers:
                 await self.on_autocomplete(interaction)
             elif interaction.type is discord.InteractionType.component:
                 await self.on_component(interaction)
+            elif interaction.type is discord.InteractionType.modal_submit:
+                await self.on_modal_submit(interaction)
         except Exception as exc:
             logger.error(
                 "handling a Discord interaction failed: %s",
@@ -149,7 +130,8 @@ class Handlers:
             await tell_failure(interaction)
 
     async def on_command(self, interaction: discord.Interaction) -> None:
-        """A slash command: its options planned into a core call, the reply shown."""
+        """A slash command: its options planned into a core call, the reply shown (with
+        components acting for the chat the call was about)."""
         data = data_of(interaction)
         options, _ = options_of(data)
         plan = plan_command(str(data.get("name", "")), options)
@@ -164,7 +146,8 @@ class Handlers:
         if slow:
             await interaction.response.defer(ephemeral=in_guild, thinking=True)
         reply = await self.ask(await caller_for(interaction, plan.chat), plan)
-        rendered = render_reply(reply, in_guild)
+        chat = components_chat(plan.chat, in_guild, interaction.channel_id)
+        rendered = render_reply(in_users_language(reply, locale_of(interaction)), in_guild, chat)
         if slow:
             await interaction.edit_original_response(**rendered.edit_arguments())
         else:
@@ -181,30 +164,89 @@ class Handlers:
         return await self.core.command(caller, plan.command, plan.argument, self.clock())
 
     async def on_component(self, interaction: discord.Interaction) -> None:
-        """A button press or a select choice: its actions go to the core in order."""
-        message = interaction.message
-        actions = actions_of(data_of(interaction), message.components if message else [])
+        """A button press or a select choice: its actions go to the core in order, for the
+        chat its custom id names; a typing button opens its modal instead."""
+        data, message = data_of(interaction), interaction.message
+        chat, inner = split_chat(str(data.get("custom_id") or ""))
+        typed = parse_typed(inner) if data.get("component_type") == BUTTON else None
+        if typed is not None:
+            await self.open_modal(interaction, chat, typed)
+            return
+        actions = actions_of(data, message.components if message else [])
         if not actions:
             await interaction.response.defer()  # nothing changed, nothing to say
             return
         slow = may_be_slow(actions)
         if slow:
             await interaction.response.defer()
-        caller = await caller_for(interaction, HERE)
+        caller = await caller_for(interaction, chat)
         replies = [await self.core.action(caller, action, self.clock()) for action in actions]
-        reply = replies[-1]  # each toggle answers with the whole list: the last one is current
+        # Each toggle answers with the whole list: the last one is current.
+        await self.show(interaction, replies[-1], chat, slow, actions)
+
+    async def open_modal(
+        self, interaction: discord.Interaction, chat: str, typed: TypedRequest
+    ) -> None:
+        """The modal to type the answer in, while the wizard waits for it; else the core's
+        answer to an out-of-date button."""
+        caller = await caller_for(interaction, chat)
+        if not await awaits_answer(caller, typed.run, typed.question.step, self.clock()):
+            reply = await self.core.action(caller, stale_action(typed), self.clock())
+            await self.show(interaction, reply, chat, False)
+            return
+        language = user_language(locale_of(interaction))
+        if language is None:
+            account = await fetch_account(PLATFORM, caller.chat_external_id)
+            language = account.language if account else language_of(None)
+        custom_id = str(data_of(interaction).get("custom_id"))
+        modal = render_modal(language, custom_id, typed.question)
+        # Stopped, discord.py does not keep it: on_modal_submit answers it, after a restart too.
+        modal.stop()
+        await interaction.response.send_modal(modal)
+
+    async def on_modal_submit(self, interaction: discord.Interaction) -> None:
+        """A typed answer: the text goes to the core as a message of the chat the modal
+        was for, while the wizard still waits for it; the reply replaces the question."""
+        data = data_of(interaction)
+        chat, inner = split_chat(str(data.get("custom_id") or ""))
+        typed = parse_typed(inner)
+        if typed is None or interaction.message is None:
+            # Not a modal of this bot's buttons (only those are answered by editing).
+            expired = Reply(text("bot.expired"), language=language_of(locale_of(interaction)))
+            in_guild = interaction.guild_id is not None
+            rendered = render_reply(expired, in_guild)
+            await interaction.response.send_message(**rendered.send_arguments())
+            return
+        await interaction.response.defer()  # the core may look the contract up
+        caller, now = await caller_for(interaction, chat), self.clock()
+        if await awaits_answer(caller, typed.run, typed.question.step, now):
+            reply = await self.core.message(caller, submitted_text(data), now)
+        else:
+            reply = await self.core.action(caller, stale_action(typed), now)
+        await self.show(interaction, reply, chat, True)
+
+    async def show(
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        chat: str,
+        deferred: bool,
+        actions: Sequence[str] = (),
+    ) -> None:
+        """The reply to a press or a modal, in the user's language, acting for `chat`: in
+        place of the message it was on when only the user sees that, else as a new one."""
         in_guild = interaction.guild_id is not None
-        rendered = render_reply(reply, in_guild)
-        in_place = edits_in_place(message, in_guild, actions, reply)
-        if in_place:
+        reply = in_users_language(reply, locale_of(interaction))
+        rendered = render_reply(reply, in_guild, chat)
+        if edits_in_place(interaction.message, in_guild, actions, reply):
             edit = rendered.edit_arguments()
-            if slow:
+            if deferred:
                 await interaction.edit_original_response(**edit)
             else:
                 await interaction.response.edit_message(**edit)
             return
         send, embeds = rendered.send_arguments(), self.sample_embeds(interaction, reply)
-        if slow:
+        if deferred:
             await interaction.followup.send(**send, embeds=embeds)
         else:
             await interaction.response.send_message(**send, embeds=embeds)
@@ -218,40 +260,16 @@ class Handlers:
 
     async def on_autocomplete(self, interaction: discord.Interaction) -> None:
         """Suggestions for the option being typed; anything unknown gets none."""
-        data = data_of(interaction)
-        options, focused = options_of(data)
+        options, focused = options_of(data_of(interaction))
         typed = str(options.get(focused, "")) if focused else ""
         if focused == "subscription":
-            await interaction.response.autocomplete(
-                await self.suggest_subscriptions(interaction, typed)
-            )
+            subscriptions = await suggest_subscriptions(interaction.channel_id, typed)
+            await interaction.response.autocomplete(subscriptions)
             return
-        await interaction.response.autocomplete(await self.suggest_text(focused, typed, options))
-
-    async def suggest_text(
-        self, focused: str | None, typed: str, options: Options
-    ) -> list[Choice[str]]:
-        chains = self.core.settings.chains
-        if focused == "chain":
-            return chain_choices(chains, typed)
-        chain, address = str(options.get("chain", "")), str(options.get("address", "")).strip()
-        if focused != "event" or chain not in chains or not address:
-            return []
-        lookup = self.core.settings.lookup.fetch_contract_info(chain, address)
-        try:
-            info = await asyncio.wait_for(lookup, SUGGEST_LOOKUP_S)
-        except TimeoutError:
-            return []
-        return standard_event_choices(info.standard if info is not None else None, typed)
-
-    async def suggest_subscriptions(
-        self, interaction: discord.Interaction, typed: str
-    ) -> list[Choice[int]]:
-        """The subscriptions of the chat the command is used in (never another's)."""
-        account = await fetch_account(PLATFORM, str(interaction.channel_id))
-        if account is None:
-            return []
-        return subscription_choices(await list_owned_subscriptions(account.owner_id), typed)
+        settings = self.core.settings
+        await interaction.response.autocomplete(
+            await suggest_text(settings, focused, typed, options)
+        )
 
 
 async def tell_failure(interaction: discord.Interaction) -> None:

@@ -3,33 +3,40 @@
 Pure. The views only carry components: their items have no callbacks. Every component
 interaction is turned back into core actions by `actions_of` (the front-end reads them in
 `on_interaction`), so a button keeps working as long as the core accepts its action, long
-after the view's timeout has dropped it from discord.py's memory.
+after the view's timeout has dropped it from discord.py's memory. A reply made for another
+chat than the one it is shown in carries that chat in its custom ids (bot/discord/chats.py),
+and a question answered by typing gets the button that opens a modal (bot/discord/typed.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict, TypeVar
 
-from discord import ActionRow, AllowedMentions, Component, SelectMenu, SelectOption
+from discord import ActionRow, AllowedMentions, ButtonStyle, Component, SelectMenu, SelectOption
 from discord.ui import Button, Item, Select, View
-from discord.utils import escape_markdown, escape_mentions
 
-from bot.core.replies import Choice, ChoiceRow, LinkChoice, Reply, Text
+from bot.core.replies import Choice, ChoiceRow, LinkChoice, Reply
+from bot.discord.chats import split_chat, with_chat
+from bot.discord.commands import HERE
+from bot.discord.typed import TYPE, typing_choice
+from bot.discord.wording import (
+    PARAGRAPH,
+    cap_content,
+    cut_label,
+    escape_content,
+    translated,
+)
 from locales import translate
 
 # Discord's limits (https://discord.com/developers/docs/components/reference).
-MAX_CONTENT_CHARS = 2000
 MAX_ROWS = 5
 MAX_ROW_BUTTONS = 5
 MAX_SELECT_OPTIONS = 25
 MAX_BUTTON_LABEL = 80
 MAX_OPTION_LABEL = 100
 MAX_PLACEHOLDER = 150
-PARAGRAPH = "\n\n"
-ELLIPSIS = "…"
 # Component types in interaction data.
 BUTTON = 2
 STRING_SELECT = 3
@@ -39,12 +46,8 @@ TOGGLE = "toggle:"
 # The wizard offers each event of an ABI as an on/off choice (bot/core/wizard_views.py);
 # on Discord they become one multi-select whose preselected options are those on.
 TOGGLE_KEYS = {"bot.choice.event_on": True, "bot.choice.event_off": False}
-# The wizard's questions worded for typed answers, in the words that work here: Discord's
-# users give the ABI as /subscribe's `event` option (the bot does not read messages).
-DISCORD_WORDING = {"bot.wizard.ask_abi": "dc.wizard.ask_abi"}
 # discord.py forgets a view after this; the components themselves never expire.
 VIEW_TIMEOUT_S = 180.0
-_TRAILING_BACKSLASHES = re.compile(r"(\\+)$")
 _T = TypeVar("_T")
 
 
@@ -89,8 +92,10 @@ def no_mentions() -> AllowedMentions:
     return AllowedMentions.none()
 
 
-def render_reply(reply: Reply, in_guild: bool) -> Rendered:
-    """The reply in its language with its choices as components.
+def render_reply(reply: Reply, in_guild: bool, chat: str = HERE) -> Rendered:
+    """The reply in its language with its choices as components, acting for `chat` (HERE,
+    DM or a channel's id: bot/discord/chats.py), and a button to type the answer when
+    the reply asks for one.
 
     In a server every reply concerns only the person who asked (it may show a webhook's
     secret, or an admin's answer to a member), so it is ephemeral; the exception is a test
@@ -98,7 +103,14 @@ def render_reply(reply: Reply, in_guild: bool) -> Rendered:
     sees anything, so nothing needs to be ephemeral there.
     """
     ephemeral = in_guild and reply.sample is None
-    return Rendered(render_content(reply), render_view(reply.language, reply.choices), ephemeral)
+    typing = typing_choice(reply)
+    rows = reply.choices if typing is None else ((typing,), *reply.choices)
+    view = render_view(reply.language, rows)
+    if view is not None:
+        for item in view.children:
+            if isinstance(item, Button | Select) and item.custom_id is not None:
+                item.custom_id = with_chat(item.custom_id, chat)
+    return Rendered(render_content(reply), view, ephemeral)
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -106,55 +118,8 @@ def render_reply(reply: Reply, in_guild: bool) -> Rendered:
 
 def render_content(reply: Reply) -> str:
     """The text and each extra paragraph, shown literally, within Discord's limit."""
-    paragraphs = [_translated(reply.language, item) for item in (reply.text, *reply.extra)]
+    paragraphs = [translated(reply.language, item) for item in (reply.text, *reply.extra)]
     return cap_content(escape_content(PARAGRAPH.join(paragraphs)))
-
-
-def _translated(language: str, item: Text) -> str:
-    return translate(language, DISCORD_WORDING.get(item.key, item.key), **item.params)
-
-
-def escape_content(text: str) -> str:
-    """Markdown and mentions made literal: the catalogs hold plain text, and most parameters
-    are what people typed or contracts declared (addresses, event names, filters, URLs).
-    discord.py escapes every markdown character, backslashes included, but leaves URLs
-    whole so that they stay links."""
-    return escape_mentions(escape_markdown(text))
-
-
-def visible_length(text: str) -> int:
-    """Characters as Discord counts them, at most: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def cap_content(content: str, limit: int = MAX_CONTENT_CHARS) -> str:
-    """The content when it fits; else the whole paragraphs that fit and an ellipsis, or (for
-    one long paragraph) as much of it as fits and an ellipsis."""
-    if visible_length(content) <= limit:
-        return content
-    room = limit - visible_length(ELLIPSIS)
-    cut = content[:room]
-    while visible_length(cut) > room:
-        cut = cut[:-1]
-    boundary = cut.rfind(PARAGRAPH)
-    if boundary > 0:
-        return cut[:boundary] + PARAGRAPH + ELLIPSIS
-    # An odd run of backslashes at the end would escape the ellipsis instead of itself.
-    trailing = _TRAILING_BACKSLASHES.search(cut)
-    if trailing is not None and len(trailing.group(1)) % 2 == 1:
-        cut = cut[:-1]
-    return cut + ELLIPSIS
-
-
-def cut_label(label: str, limit: int) -> str:
-    """A label within `limit` characters; Discord refuses empty ones."""
-    label = label.strip() or ELLIPSIS
-    if visible_length(label) <= limit:
-        return label
-    cut = label[: limit - 1]
-    while visible_length(cut) > limit - 1:
-        cut = cut[:-1]
-    return cut + ELLIPSIS
 
 
 # --- components -----------------------------------------------------------------------------
@@ -233,15 +198,17 @@ def _chunks(items: Sequence[_T], size: int) -> list[list[_T]]:
 
 
 def button(language: str, offered: Choice | LinkChoice) -> Button[View]:
-    label = cut_label(_translated(language, offered.label), MAX_BUTTON_LABEL)
+    """A choice's button; the one that opens a modal to type an answer stands out."""
+    label = cut_label(translated(language, offered.label), MAX_BUTTON_LABEL)
     if isinstance(offered, LinkChoice):
         return Button(label=label, url=offered.url)
-    return Button(label=label, custom_id=offered.action)
+    style = ButtonStyle.primary if offered.action.startswith(TYPE) else ButtonStyle.secondary
+    return Button(label=label, custom_id=offered.action, style=style)
 
 
 def _option(language: str, offered: Choice, default: bool = False) -> SelectOption:
     name = offered.label.params.get("name") if is_toggle(offered) else None
-    label = str(name) if name is not None else _translated(language, offered.label)
+    label = str(name) if name is not None else translated(language, offered.label)
     return SelectOption(
         label=cut_label(label, MAX_OPTION_LABEL), value=offered.action, default=default
     )
@@ -298,23 +265,25 @@ def actions_of(
     this module did not render (the core answers forged actions itself).
 
     `data` is the interaction's data (`custom_id`, `component_type`, `values`). A button is
-    its action; a pick is the chosen option's action. The events select says which events
-    are chosen now, the core takes toggles: the toggles are the options whose state changed
-    from the preselection of the message the select is on (`message_components`, the
-    interaction message's components).
+    its action (after the chat it acts for, if any; a typing button stands for none: it
+    opens a modal); a pick is the chosen option's action. The events select says which
+    events are chosen now, the core takes toggles: the toggles are the options whose state
+    changed from the preselection of the message the select is on (`message_components`,
+    the interaction message's components).
     """
     custom_id, kind = data.get("custom_id"), data.get("component_type")
     if not isinstance(custom_id, str) or not custom_id:
         return ()
+    _, inner = split_chat(custom_id)
     if kind == BUTTON:
-        return (custom_id,)
+        return () if not inner or inner.startswith(TYPE) else (inner,)
     if kind != STRING_SELECT:
         return ()
     raw = data.get("values")
     values = [value for value in raw if isinstance(value, str)] if isinstance(raw, list) else []
-    if custom_id.startswith(PICK):
+    if inner.startswith(PICK):
         return tuple(values[:1])
-    if custom_id.startswith(TOGGLE):
+    if inner.startswith(TOGGLE):
         return _toggled(custom_id, frozenset(values), message_components)
     return ()
 

@@ -22,6 +22,9 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 ADMINISTRATOR = 1 << 3
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
 ALL_PERMISSIONS = (1 << 50) - 1
+SEND_MESSAGES = 1 << 11
+# Send TTS messages, embed links, attach files, mention @everyone.
+WITH_MESSAGES = (1 << 12) | (1 << 14) | (1 << 15) | (1 << 17)
 
 # Message flags this fake gives meaning to.
 EPHEMERAL = 1 << 6
@@ -34,7 +37,11 @@ _EMPTY_GUILD_LISTS = ("threads", "emojis", "stickers", "voice_states", "presence
 
 @dataclass
 class GuildSpec:
-    """A guild the bot is in, as a test describes it: text channels and members by id."""
+    """A guild the bot is in, as a test describes it: text channels and members by id.
+
+    `overwrites` are member permission overwrites of channels: channel id → member id →
+    (allowed bits, denied bits), applied over the @everyone role's permissions there.
+    """
 
     id: int
     name: str = "Test guild"
@@ -42,6 +49,7 @@ class GuildSpec:
     members: dict[int, str] = field(default_factory=dict)
     admins: set[int] = field(default_factory=set)
     locale: str = "en-US"
+    overwrites: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def admin_role_id(self) -> int:
@@ -114,7 +122,7 @@ class DiscordState:
                 "guild_id": str(guild.id),
                 "name": name,
                 "position": position,
-                "permission_overwrites": [],
+                "permission_overwrites": _overwrites_json(guild.overwrites.get(channel_id, {})),
                 "nsfw": False,
                 "parent_id": None,
                 "topic": None,
@@ -150,11 +158,25 @@ class DiscordState:
         guild_id = self.channels.get(channel_id, {}).get("guild_id")
         return self.guilds.get(int(guild_id)) if guild_id else None
 
-    def permissions(self, guild: GuildSpec | None, user_id: int) -> int:
-        """Computed channel permissions: everything for admins, a member's usual set otherwise."""
-        return ALL_PERMISSIONS if guild and user_id in guild.admins else MEMBER_PERMISSIONS
+    def permissions(
+        self, guild: GuildSpec | None, user_id: int, channel_id: int | None = None
+    ) -> int:
+        """Computed permissions: everything for admins, a member's usual set otherwise, with
+        the member's overwrite in `channel_id` applied (Discord's "Permission Overwrites":
+        an administrator is not subject to them), and its "Implicit Permissions": without
+        Send Messages, no sending of what goes with a message."""
+        if guild and user_id in guild.admins:
+            return ALL_PERMISSIONS
+        overwrites = guild.overwrites.get(channel_id or 0, {}) if guild else {}
+        allow, deny = overwrites.get(user_id, (0, 0))
+        permissions = (MEMBER_PERMISSIONS & ~deny) | allow
+        if not permissions & SEND_MESSAGES:
+            permissions &= ~WITH_MESSAGES
+        return permissions
 
-    def member_json(self, guild: GuildSpec, user_id: int) -> Json:
+    def member_json(self, guild: GuildSpec, user_id: int, channel_id: int | None = None) -> Json:
+        """A guild member; `permissions` are theirs in `channel_id`, as an interaction from
+        that channel carries them."""
         admin = user_id in guild.admins
         return {
             "user": self.user(user_id),
@@ -166,7 +188,7 @@ class DiscordState:
             "mute": False,
             "flags": 0,
             "pending": False,
-            "permissions": str(self.permissions(guild, user_id)),
+            "permissions": str(self.permissions(guild, user_id, channel_id)),
         }
 
     def guild_create_json(self, guild: GuildSpec, *, all_members: bool) -> Json:
@@ -245,6 +267,14 @@ def user_json(user_id: int, name: str, *, bot: bool = False) -> Json:
         "public_flags": 0,
         "flags": 0,
     }
+
+
+def _overwrites_json(members: dict[int, tuple[int, int]]) -> list[Json]:
+    """Member overwrites (type 1) as a channel object carries them."""
+    return [
+        {"id": str(member), "type": 1, "allow": str(allow), "deny": str(deny)}
+        for member, (allow, deny) in members.items()
+    ]
 
 
 def _role_json(role_id: int, name: str, permissions: int, position: int) -> Json:

@@ -10,8 +10,9 @@ import aiohttp
 import discord
 import pytest
 
-from tests.fakes.discord_api import FakeDiscord, GuildSpec
+from tests.fakes.discord_api import FakeDiscord, GuildSpec, InteractionRecord
 from tests.fakes.discord_client import discord_pointed_at, running_client
+from tests.fakes.discord_interactions import submit_modal
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.api-test-token"
 APP_ID = 1_100_000_000_000_000_001
@@ -351,3 +352,225 @@ async def test_a_channel_webhook_reaches_no_other_webhooks_message(
         await forged.edit_message(sent.id, content="changed")
     assert (foreign.value.code, unknown.value.code) == (10008, 10015)
     assert [m.content for m in fake.messages(CHANNEL_ID)] == ["Swap on osmosis"]
+
+
+# --- modals and permission overwrites --------------------------------------------------------
+
+
+def address_modal(**changes: Any) -> dict[str, Any]:
+    """A modal as Discord takes it: a title and action rows of one text input each."""
+    text_input = {"type": 4, "custom_id": "answer", "style": 1, "label": "Address"}
+    modal = {
+        "custom_id": "type:a:run1",
+        "title": "Contract address",
+        "components": [{"type": 1, "components": [text_input]}],
+    }
+    return modal | changes
+
+
+async def answer_with(
+    http: aiohttp.ClientSession, fake: FakeDiscord, record: InteractionRecord, body: Any
+) -> tuple[int, dict[str, Any]]:
+    """The bot's initial response to an interaction, as raw JSON: status and error body."""
+    url = f"{fake.url}/api/v10/interactions/{record.id}/{record.token}/callback"
+    async with http.post(url, json=body) as response:
+        return response.status, (await response.json() if response.status != 204 else {})
+
+
+async def test_a_modal_answers_a_command_and_its_submission_arrives_as_discord_sends_it(
+    fake: FakeDiscord, recorder: Recorder, http: aiohttp.ClientSession
+) -> None:
+    opened = await fake.slash(ALICE, "subscribe", channel_id=CHANNEL_ID)
+    await received(recorder)
+    assert await answer_with(http, fake, opened, {"type": 9, "data": address_modal()}) == (204, {})
+    assert opened.modal is not None and opened.modal["title"] == "Contract address"
+
+    submitted = await submit_modal(fake, ALICE, opened, {"answer": "0xabc"})
+    interaction = await received(recorder)
+    assert interaction.type is discord.InteractionType.modal_submit
+    assert interaction.data == {
+        "custom_id": "type:a:run1",
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "answer", "value": "0xabc"}]}
+        ],
+    }
+    assert interaction.user.id == ALICE and interaction.channel_id == CHANNEL_ID
+    # Opened from a command, the modal has no message to update: only a new one answers it.
+    status, body = await answer_with(http, fake, submitted, {"type": 6})
+    assert (status, body["code"]) == (400, 50035)
+    reply = {"type": 4, "data": {"content": "Got it", "flags": 64}}
+    assert await answer_with(http, fake, submitted, reply) == (204, {})
+    assert [m.content for m in fake.interaction_responses(submitted.id)] == ["Got it"]
+
+
+@pytest.mark.parametrize(
+    "modal",
+    [
+        address_modal(title="T" * 46),
+        address_modal(title=""),
+        address_modal(custom_id=None),
+        address_modal(custom_id="x" * 101),
+        address_modal(components=[]),
+        address_modal(components=address_modal()["components"] * 6),
+        address_modal(
+            components=[
+                {"type": 1, "components": [{"type": 4, "custom_id": i, "style": 1, "label": i}]}
+                for i in ("a", "a")
+            ]
+        ),
+        address_modal(
+            components=[{"type": 1, "components": [{"type": 4, "custom_id": "a", "style": 1}]}]
+        ),
+        address_modal(
+            components=[
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 4, "custom_id": "a", "style": 1, "label": "L" * 46},
+                    ],
+                }
+            ]
+        ),
+        address_modal(
+            components=[
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 4, "custom_id": "a", "style": 1, "label": "A"},
+                        {"type": 4, "custom_id": "b", "style": 1, "label": "B"},
+                    ],
+                }
+            ]
+        ),
+        address_modal(
+            components=[{"type": 1, "components": [{"type": 2, "custom_id": "b", "style": 1}]}]
+        ),
+        address_modal(
+            components=[
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 4, "custom_id": "a", "style": 2, "label": "A", "max_length": 4001}
+                    ],
+                }
+            ]
+        ),
+    ],
+    ids=[
+        "long title",
+        "empty title",
+        "no custom id",
+        "long custom id",
+        "no rows",
+        "six rows",
+        "repeated input id",
+        "no label",
+        "long label",
+        "two inputs in a row",
+        "a button",
+        "too long an input",
+    ],
+)
+async def test_a_modal_breaking_discords_rules_is_refused(
+    fake: FakeDiscord, recorder: Recorder, http: aiohttp.ClientSession, modal: dict[str, Any]
+) -> None:
+    record = await fake.slash(ALICE, "subscribe", channel_id=CHANNEL_ID)
+    await received(recorder)
+    status, body = await answer_with(http, fake, record, {"type": 9, "data": modal})
+    assert (status, body["code"]) == (400, 50035)
+    assert record.callback_type is None and record.modal is None
+    assert [error.code for error in record.refusals] == [50035]
+
+
+async def test_a_modal_in_discords_label_layout_is_taken_and_submitted_in_it(
+    fake: FakeDiscord, recorder: Recorder, http: aiohttp.ClientSession
+) -> None:
+    labelled = {
+        "type": 18,
+        "label": "Address",
+        "component": {"type": 4, "custom_id": "answer", "style": 1},
+    }
+    record = await fake.slash(ALICE, "subscribe", channel_id=CHANNEL_ID)
+    await received(recorder)
+    modal = address_modal(components=[labelled])
+    assert await answer_with(http, fake, record, {"type": 9, "data": modal}) == (204, {})
+    await submit_modal(fake, ALICE, record, {"answer": "0xabc"})
+    data: dict[str, Any] = dict((await received(recorder)).data or {})
+    assert data["components"] == [
+        {"type": 18, "component": {"type": 4, "custom_id": "answer", "value": "0xabc"}}
+    ]
+
+
+async def test_a_modal_cannot_answer_a_modal_submission_or_an_autocomplete(
+    fake: FakeDiscord, recorder: Recorder, http: aiohttp.ClientSession
+) -> None:
+    opened = await fake.slash(ALICE, "subscribe", channel_id=CHANNEL_ID)
+    await received(recorder)
+    await answer_with(http, fake, opened, {"type": 9, "data": address_modal()})
+    submitted = await submit_modal(fake, ALICE, opened, {"answer": "0xabc"})
+    typing = await fake.autocomplete(ALICE, "subscribe", {"channel": "1"}, "channel")
+    for record in (submitted, typing):
+        await received(recorder)
+        status, body = await answer_with(http, fake, record, {"type": 9, "data": address_modal()})
+        assert (status, body["code"]) == (400, 50035)
+        assert record.callback_type is None
+
+
+async def test_a_modal_is_submitted_only_as_discords_client_lets_it(
+    fake: FakeDiscord, recorder: Recorder, http: aiohttp.ClientSession
+) -> None:
+    opened = await fake.slash(ALICE, "subscribe", channel_id=CHANNEL_ID)
+    await received(recorder)
+    with pytest.raises(ValueError, match="not answered with a modal"):
+        await submit_modal(fake, ALICE, opened, {"answer": "0xabc"})
+    modal = address_modal()
+    modal["components"][0]["components"][0]["max_length"] = 4
+    await answer_with(http, fake, opened, {"type": 9, "data": modal})
+    for values in ({"answer": ""}, {"answer": "0xabcdef"}, {"other": "x", "answer": "0x"}):
+        with pytest.raises(ValueError):
+            await submit_modal(fake, ALICE, opened, values)
+
+
+MODERATOR = 1_300_000_000_000_000_003
+OVERWRITTEN = GuildSpec(
+    GUILD_ID,
+    "Chain watchers",
+    {CHANNEL_ID: "alerts", OTHER_ID: "other"},
+    {ALICE: "alice", BOB: "bob", MODERATOR: "moderator"},
+    admins={BOB},
+    overwrites={OTHER_ID: {MODERATOR: (MANAGE_CHANNELS, 0), ALICE: (0, SEND_MESSAGES)}},
+)
+
+
+@pytest.fixture
+async def fake_with() -> AsyncIterator[FakeDiscord]:
+    """The fake with a guild whose second channel has member overwrites."""
+    server = await FakeDiscord.start(TOKEN, application_id=APP_ID, guilds=[OVERWRITTEN])
+    yield server
+    await server.stop()
+
+
+async def test_a_channels_overwrites_reach_interactions_and_discord_pys_cache_alike(
+    fake_with: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    url = f"{fake_with.url}/api/v10/applications/{APP_ID}/commands"
+    async with http.put(url, json=[SUBSCRIBE], headers={"Authorization": f"Bot {TOKEN}"}):
+        pass
+    with discord_pointed_at(fake_with):
+        async with running_client(Recorder(), TOKEN) as client:
+            assert isinstance(client, Recorder)
+            seen: dict[tuple[int, int], int] = {}
+            for user in (MODERATOR, ALICE):
+                for channel_id in (CHANNEL_ID, OTHER_ID):
+                    await fake_with.slash(user, "subscribe", channel_id=channel_id)
+                    interaction = await received(client)
+                    assert isinstance(interaction.user, discord.Member)
+                    assert interaction.guild is not None
+                    cached = interaction.guild.get_channel(channel_id)
+                    assert isinstance(cached, discord.TextChannel)
+                    computed = cached.permissions_for(interaction.user).value
+                    assert computed == interaction.permissions.value
+                    seen[user, channel_id] = computed
+    assert seen[MODERATOR, OTHER_ID] & MANAGE_CHANNELS
+    assert not seen[MODERATOR, CHANNEL_ID] & MANAGE_CHANNELS
+    assert seen[ALICE, CHANNEL_ID] & SEND_MESSAGES and not seen[ALICE, OTHER_ID] & SEND_MESSAGES

@@ -57,7 +57,7 @@ async def test_help_answers_only_the_caller_in_their_discord_locale(
     record = await fake.slash(MEMBER, "help", channel_id=CHANNEL, locale="ru")
     shown = await answer(fake, record)
     assert shown.ephemeral
-    assert "/list — ваши подписки" in shown.content
+    assert "/list — подписки здесь" in shown.content
     assert custom_ids(shown) == ["menu:subscribe", "menu:list"]
 
 
@@ -185,7 +185,7 @@ async def test_a_failure_tells_the_user_in_their_language_and_logs_no_secret(
     lookup.failure = RuntimeError("the node fell over")
     record = await fake.slash(ADMIN, "subscribe", USDC_TRANSFER, channel_id=CHANNEL, locale="ru")
     shown = await answer(fake, record)
-    assert shown.content == translate("ru", "tg.error.generic") and shown.ephemeral
+    assert shown.content == translate("ru", "dc.error.generic") and shown.ephemeral
     failures = [r for r in caplog.records if r.name == "bot.discord.handlers"]
     assert [r.getMessage() for r in failures] == [
         "handling a Discord interaction failed: RuntimeError"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord.callers import caller_of, language_of
+from bot.core.replies import Reply, SampleNotification, text
+from bot.discord.callers import caller_of, in_users_language, language_of, user_language
 
 GUILD, CHANNEL, USER = "81384788765712384", "81384788765712385", "80351110224678912"
 SEND_MESSAGES, MANAGE_MESSAGES = 1 << 11, 1 << 13
@@ -73,3 +74,34 @@ def test_ids_as_numbers_are_the_same_chat_as_ids_as_strings() -> None:
 def test_discord_locales_map_to_catalog_languages(locale: str | None, language: str) -> None:
     assert language_of(locale) == language
     assert caller_of(None, CHANNEL, USER, None, locale).language_code == locale
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("ru", "ru"),
+        ("es-ES", "es"),
+        ("es-419", "es"),
+        ("zh-CN", "zh_Hans"),
+        ("zh-TW", None),
+        ("de", None),
+        ("pt-BR", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_locales_with_a_catalog_name_the_users_language(
+    locale: str | None, language: str | None
+) -> None:
+    assert user_language(locale) == language
+
+
+def test_replies_follow_the_users_language_and_test_notifications_the_chats() -> None:
+    reply = Reply(text("bot.list.empty"), language="zh_Hans")
+    assert in_users_language(reply, "ru").language == "ru"
+    assert in_users_language(reply, "de").language == "zh_Hans"
+    sample = SampleNotification(1, "mainnet", "0x" + "ab" * 20, "Transfer", {})
+    posted = Reply(text("bot.sub.test", id=1), language="zh_Hans", sample=sample)
+    assert in_users_language(posted, "ru").language == "zh_Hans"

@@ -138,7 +138,7 @@ async def test_the_wizard_takes_many_events_from_one_select(core: BotCore, clock
     person = Person(core, clock, ADMIN, "0", DM_CHANNEL)
     person.locale = "es-419"
     asked = await person.slash("subscribe", in_guild=False)
-    assert asked.content == translate("es", "bot.wizard.ask_address", chain="mainnet")
+    assert asked.content == translate("es", "dc.wizard.ask_address", chain="mainnet")
     await person.write(PLAIN)
     abi = [{"type": "event", "name": f"Event{i}", "inputs": []} for i in range(30)]
     events = await person.write(orjson.dumps(abi).decode())
@@ -164,4 +164,4 @@ async def test_the_wizard_takes_many_events_from_one_select(core: BotCore, clock
     assert selected == ["Event2", "Event5", "Event27"]
     done_id = custom_id_labelled(events, translate("es", "bot.choice.done"))
     filters = await person.use(events, {"custom_id": done_id, "component_type": 2}, False)
-    assert filters.content.startswith(translate("es", "bot.wizard.ask_filter")[:20])
+    assert filters.content == translate("es", "dc.wizard.ask_filter")

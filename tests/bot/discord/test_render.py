@@ -27,12 +27,8 @@ from bot.core.wizard import advance
 from bot.core.wizard_state import Step, WizardState
 from bot.core.wizard_types import ActionInput
 from bot.core.wizard_views import WizardFacts, prompt
-from bot.discord.render import (
-    MAX_CONTENT_CHARS,
-    actions_of,
-    render_reply,
-    visible_length,
-)
+from bot.discord.render import actions_of, render_reply
+from bot.discord.wording import MAX_CONTENT_CHARS, visible_length
 from locales import translate
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -109,7 +105,21 @@ def test_text_is_in_the_replys_language_with_extras_as_paragraphs() -> None:
     reply = Reply(text("bot.list.title", count=3), extra=(text("bot.help.text"),), language="ru")
     content = render_reply(reply, in_guild=False).content
     assert content.startswith(translate("ru", "bot.list.title", count=3) + "\n\n")
-    assert "subscribe <" in content  # the catalog's brackets are text, untouched
+    assert "[filter:]" in content  # the catalog's brackets are text, untouched
+
+
+def test_the_core_says_send_and_tap_where_discord_has_its_own_words() -> None:
+    reply = Reply(
+        text("bot.error.address.invalid", value="0x12"),
+        extra=(text("bot.wizard.ask_address", chain="mainnet"),),
+    )
+    content = render_reply(reply, in_guild=True).content
+    assert content == (
+        translate("en", "dc.error.address.invalid", value="0x12")
+        + "\n\n"
+        + translate("en", "dc.wizard.ask_address", chain="mainnet")
+    )
+    assert "Send" not in content and "Enter 0x" in content
 
 
 def test_long_replies_keep_whole_paragraphs_within_the_limit() -> None:
@@ -201,6 +211,29 @@ def test_the_longest_action_fits_a_custom_id() -> None:
     action = "sub:mute:" + "9" * 55
     view = render_reply(Reply(text("bot.list.empty"), ((Choice(plain("x"), action),),)), True).view
     assert components(view)[0]["components"][0]["custom_id"] == action
+
+
+def test_a_question_answered_by_typing_gets_its_button_first() -> None:
+    asked = prompt(WizardState(Step.ADDRESS, "run1", NOW, chain="mainnet"), FACTS)
+    rows = components(render_reply(asked, in_guild=True).view)
+    assert [[(i["label"], i["custom_id"], i["style"]) for i in r["components"]] for r in rows] == [
+        [("✏️ Type the address", "type:a:run1", ButtonStyle.primary.value)],
+        [("Cancel", "w:run1:x", ButtonStyle.secondary.value)],
+    ]
+    assert actions_of(click("type:a:run1")) == ()  # it opens a modal: no core action
+
+
+def test_a_reply_for_another_chat_names_it_in_every_custom_id() -> None:
+    chat = "1" * 19
+    view = render_reply(prompt(events_state(3, (0,)), FACTS), True, chat).view
+    ids = [i["custom_id"] for row in components(view) for i in row["components"]]
+    assert ids and all(i.startswith(f"@{chat}|") for i in ids)
+    [select] = select_rows(view)
+    message = [ActionRow(row) for row in components(view)]  # type: ignore[arg-type]
+    chosen = pick(select["custom_id"], "w:run1:e:0", "w:run1:e:2")
+    assert actions_of(chosen, message) == ("w:run1:e:2",)
+    assert actions_of(click(f"@{chat}|w:run1:done")) == ("w:run1:done",)
+    assert actions_of(click("@dm|menu:list")) == ("menu:list",)
 
 
 # --- selects instead of buttons -------------------------------------------------------------------
@@ -302,9 +335,12 @@ CHOICES = st.one_of(
 )
 
 
-@given(st.lists(st.lists(CHOICES, min_size=1, max_size=8).map(tuple), max_size=60))
-def test_any_choices_render_within_discords_limits(rows: list[ChoiceRow]) -> None:
-    view = render_reply(Reply(text("bot.list.empty"), tuple(rows)), in_guild=True).view
+@given(
+    st.lists(st.lists(CHOICES, min_size=1, max_size=8).map(tuple), max_size=60),
+    st.sampled_from(["here", "dm", "9" * 20]),
+)
+def test_any_choices_render_within_discords_limits(rows: list[ChoiceRow], chat: str) -> None:
+    view = render_reply(Reply(text("bot.list.empty"), tuple(rows)), True, chat).view
     rendered = components(view)
     assert len(rendered) <= 5
     custom_ids = []

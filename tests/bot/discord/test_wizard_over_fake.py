@@ -1,5 +1,6 @@
-"""The subscribe wizard on Discord, where nothing is typed: /subscribe with a chain and an
-address, then buttons and the events select, over the real client, core and database."""
+"""The subscribe wizard on Discord with a chain and an address given as options: then buttons
+and the events select, over the real client, core and database (typed answers, in modals:
+test_typed_answers_over_fake.py)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ async def test_an_admin_subscribes_the_channel_to_two_events_with_components(
 async def test_a_filter_given_as_an_option_is_applied_once_the_events_are_chosen(
     bot: BlockbellClient, fake: FakeDiscord
 ) -> None:
-    options = {"chain": "mainnet", "address": USDC, "filter": "value > 1.5"}
+    options: dict[str, object] = {"chain": "mainnet", "address": USDC, "filter": "value > 1.5"}
     shown = await answer(fake, await fake.slash(ADMIN, "subscribe", options, channel_id=CHANNEL))
     select = events_select(shown)
     chosen = option_values(select, "Transfer")
@@ -105,14 +106,20 @@ async def test_an_unknown_contract_is_told_how_to_give_its_event_on_discord(
         ADMIN, "subscribe", {"chain": "mainnet", "address": PLAIN}, channel_id=CHANNEL
     )
     shown = await answer(fake, started)
-    assert shown.content == translate("en", "dc.wizard.ask_abi", address=PLAIN)
-    assert "paste" not in shown.content
-    assert [c["label"] for c in components(shown)] == ["ERC-20", "ERC-721", "ERC-1155", "Cancel"]
+    assert shown.content == translate("en", "dc.wizard.ask_abi_typed", address=PLAIN)
+    assert "file" not in shown.content
+    assert [c["label"] for c in components(shown)] == [
+        "✏️ Paste the ABI or a signature",
+        "ERC-20",
+        "ERC-721",
+        "ERC-1155",
+        "Cancel",
+    ]
 
 
 async def test_a_bad_address_option_is_refused_as_a_typed_one(
     bot: BlockbellClient, fake: FakeDiscord
 ) -> None:
-    options = {"chain": "mainnet", "address": "0x1234"}
+    options: dict[str, object] = {"chain": "mainnet", "address": "0x1234"}
     shown = await answer(fake, await fake.slash(ADMIN, "subscribe", options, channel_id=CHANNEL))
     assert shown.content.startswith("0x1234 is not an address")
