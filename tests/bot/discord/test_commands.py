@@ -18,6 +18,7 @@ from bot.discord.commands import (
     HERE,
     CatalogTranslator,
     CoreCall,
+    WizardStart,
     command_description,
     command_payloads,
     option_description,
@@ -180,6 +181,16 @@ def test_subscribe_alone_starts_the_wizard_for_here_a_channel_or_dms() -> None:
     assert plan_command("subscribe", {"channel": "42"}) == CoreCall("subscribe", chat="42")
     assert plan_command("subscribe", {"dm": True}) == CoreCall("subscribe", chat=DM)
     assert plan_command("subscribe", {"dm": False}) == CoreCall("subscribe", chat=HERE)
+
+
+def test_a_chain_and_an_address_without_an_event_start_the_wizard_at_the_events() -> None:
+    options = {"chain": "mainnet", "address": " 0xA0b8 ", "filter": "value > 1", "dm": True}
+    assert plan_command("subscribe", options) == CoreCall(
+        "subscribe", chat=DM, wizard=WizardStart("mainnet", "0xA0b8", "value > 1")
+    )
+    # Only a chain, or only an address, is the one-line form: the core says what is missing.
+    assert plan_command("subscribe", {"chain": "mainnet"}) == CoreCall("subscribe", "mainnet")
+    assert plan_command("subscribe", {"address": "0xA0b8"}) == CoreCall("subscribe", "0xA0b8")
 
 
 def test_two_destinations_at_once_are_refused() -> None:
