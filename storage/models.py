@@ -154,6 +154,10 @@ class Event(Model):
     args: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     topics: fields.Field[list[str]] = fields.JSONField(default=list)
     data = fields.TextField(default="0x")
+    msg_index = fields.IntField(null=True)
+    """On a Cosmos chain, the message of the transaction that emitted the event, when known;
+    `log_index` is then the event's position in its transaction (or among the block's own
+    events, whose `transaction_hash` is empty)."""
     status = fields.CharField(max_length=16, default="active")
     confirmed = fields.BooleanField(default=True)
     """False while its block has fewer than the chain's confirmations on top of it."""

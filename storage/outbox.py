@@ -49,6 +49,8 @@ class StoredEvent(Protocol):
     def topics(self) -> tuple[str, ...]: ...
     @property
     def data(self) -> str: ...
+    @property
+    def msg_index(self) -> int | None: ...
 
 
 class MatchedEvent(Protocol):
@@ -235,6 +237,7 @@ def _event_row(event_id: str, event: StoredEvent, now: Any, confirmed: bool) -> 
         orjson.dumps(event.args).decode(),
         orjson.dumps(event.topics).decode(),
         event.data,
+        event.msg_index,
         now,
         "active",
         confirmed,
@@ -299,7 +302,8 @@ async def _revert_event(
 
 EVENT_COLUMNS = (
     "id", "chain", "block_number", "block_hash", "transaction_hash", "log_index", "contract",
-    "selector", "event_name", "args", "topics", "data", "created_at", "status", "confirmed",
+    "selector", "event_name", "args", "topics", "data", "msg_index", "created_at", "status",
+    "confirmed",
 )  # fmt: skip
 DELIVERY_COLUMNS = (
     "id", "event_id", "subscription_id", "destination_id", "next_attempt_at", "created_at",

@@ -51,6 +51,8 @@ class ChainEvent:
     args: dict[str, Any]
     topics: tuple[str, ...]
     data: str
+    msg_index: int | None = None
+    """Cosmos chains: the message of the transaction that emitted it, when known."""
 
 
 @dataclass(frozen=True, slots=True)
