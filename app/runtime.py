@@ -21,7 +21,7 @@ from notifier.loop import ChainInfo, Notifier
 from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
 from watcher.crawl import ChainHalted, ChainWatcher
-from watcher.evm import EvmAdapter
+from watcher.evm_reader import evm_reader
 from watcher.health_reporter import HealthReporter
 from watcher.newheads import NewHeadsListener
 from watcher.rpc import RpcClient
@@ -154,7 +154,9 @@ async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
         if newheads is not None:
             await newheads.start()
         try:
-            watcher = ChainWatcher(spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=wake)
+            watcher = ChainWatcher(
+                spec, evm_reader(spec, rpc), status, newheads=newheads, on_commit=wake
+            )
             await watcher.run()
         finally:
             if newheads is not None:

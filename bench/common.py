@@ -28,7 +28,7 @@ from storage.db import close_database, open_database
 from tests.support.anvil import AnvilNode
 from tests.support.database import postgres_database_url
 from watcher.crawl import ChainWatcher
-from watcher.evm import EvmAdapter
+from watcher.evm_reader import evm_reader
 from watcher.newheads import NewHeadsListener
 from watcher.rpc import RpcClient
 from watcher.status import ChainStatus
@@ -213,7 +213,7 @@ async def running_chain_watcher(
         if newheads is not None:
             await newheads.start()
         watcher = ChainWatcher(
-            spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=on_commit
+            spec, evm_reader(spec, rpc), status, newheads=newheads, on_commit=on_commit
         )
         task = asyncio.create_task(watcher.run(), name=f"watcher {spec.name}")
         try:

@@ -1,9 +1,9 @@
-"""The per-chain crawl loop: follows the head, catches up over ranges, survives reorgs.
+"""The per-chain crawl loop of every chain family: follows the head, reads what is due through
+the family's reader (watcher/reading.py), stores it, survives reorgs.
 
 Invariant: the cursor moves only in the outbox transaction, only past blocks read in full, and
 only from the value this loop last saw. Anything doubtful (a null block, a broken parent link,
-logs from another fork, logs missing where the bloom says they exist) is retried, never taken
-as "no events".
+events from another fork) is retried by the reader, never taken as "no events".
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import pairwise
 
 from storage.outbox import Step, commit_step, rollback
 from storage.progress import (
@@ -25,23 +24,16 @@ from storage.progress import (
 )
 from storage.subscriptions import fetch_active_subscriptions, fetch_index_version
 from watcher import metrics
-from watcher.bloom import BloomQuery
 from watcher.errors import WatcherError
-from watcher.evm import EvmAdapter
-from watcher.matching import MatchIndex
 from watcher.newheads import NewHeadsListener
-from watcher.planning import RangePlanner, RangeUnsplittable
-from watcher.readahead import RangeReader
+from watcher.planning import RangeUnsplittable
+from watcher.reading import Advance, ChainReader, ReorgFound
 from watcher.reorg import find_fork_point, orphaned_hashes
-from watcher.rpc_errors import RpcError, RpcRangeTooLarge, RpcTransient
+from watcher.rpc_errors import RpcError
 from watcher.status import ChainStatus
-from watcher.types import BlockHeader, ChainSpec, Match, RawLog
+from watcher.types import BlockHeader, ChainSpec, Match
 
 log = logging.getLogger(__name__)
-
-HEAD_WINDOW = 32
-"""Up to this many confirmed blocks behind, follow block by block (headers, parent links,
-blooms); further behind, catch up over eth_getLogs ranges."""
 
 NEWHEADS_SILENCE_S = 15.0
 """With a connected newHeads socket, poll over HTTP only after this long without a head."""
@@ -61,7 +53,7 @@ class ChainWatcher:
     def __init__(
         self,
         spec: ChainSpec,
-        adapter: EvmAdapter,
+        reader: ChainReader,
         status: ChainStatus,
         *,
         newheads: NewHeadsListener | None = None,
@@ -69,14 +61,11 @@ class ChainWatcher:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.spec = spec
-        self.adapter = adapter
+        self.reader = reader
         self.status = status
         self.newheads = newheads
         self.on_commit = on_commit
         self.clock = clock
-        self.planner = RangePlanner.start(spec.max_block_range)
-        self.index = MatchIndex(spec.name, [])
-        self.bloom = BloomQuery.build([], None)
         self.index_version = -1
         self.instant: frozenset[int] = frozenset()
         self.cursor: tuple[int, str] = (0, "")
@@ -84,7 +73,6 @@ class ChainWatcher:
         self.unconfirmed_from = 0
         """No unconfirmed event is stored below this block."""
         self.behind = True
-        self.ranges = RangeReader(adapter)
 
     async def run(self) -> None:
         """Crawl until cancelled; transient failures are retried with backoff."""
@@ -92,7 +80,7 @@ class ChainWatcher:
         try:
             await self._crawl()
         finally:
-            self.ranges.discard()
+            self.reader.discard()
 
     async def _crawl(self) -> None:
         failures = 0
@@ -123,11 +111,11 @@ class ChainWatcher:
 
     async def _create_progress(self) -> ChainProgress:
         if self.spec.start_block is None:
-            latest = await self.adapter.fetch_latest()
+            latest = await self.reader.fetch_latest()
             number = max(0, latest.number - self.spec.confirmations)
         else:
             number = max(0, self.spec.start_block - 1)
-        (header,) = await self.adapter.fetch_headers([number])
+        (header,) = await self.reader.fetch_headers([number])
         return await create_progress(self.spec.name, header.number, header.hash)
 
     async def step(self) -> None:
@@ -147,14 +135,12 @@ class ChainWatcher:
             if head.number == self.cursor[0] and head.hash != self.cursor[1]:
                 await self._recover_from_reorg()  # replaced at the same height
             return
-        if target - self.cursor[0] > HEAD_WINDOW:
-            self.behind = True
-            # Ranges stop short of the newest blocks: a node whose log index lags answers []
-            # there, and only the per-block bloom check below can tell that from "no events".
-            await self._catch_up(min(target, head.number - HEAD_WINDOW))
-        else:
-            self.behind = False
-            await self._follow(head, target)
+        read = await self.reader.advance(self.cursor, head, target)
+        self.behind = not isinstance(read, Advance) or read.new[0] < target
+        if isinstance(read, ReorgFound):
+            await self._recover_from_reorg()
+        elif isinstance(read, Advance):
+            await self._commit(read.new, read.matches, read.hashes)
         metrics.WATCHER_LAG.labels(self.spec.name).set(head.number - self.cursor[0])
 
     async def _refresh_index(self) -> None:
@@ -162,14 +148,12 @@ class ChainWatcher:
         if version == self.index_version:
             return
         sources = await fetch_active_subscriptions(self.spec.name)
-        self.index = MatchIndex(self.spec.name, sources)
-        self.bloom = BloomQuery.build(self.index.addresses, self.index.topic0s)
+        self.reader.load(sources)
         self.instant = frozenset(s.subscription_id for s in sources if s.instant)
         self.index_version = version
         log.info(
-            "subscription index loaded: %d subscriptions on %d contracts",
+            "subscription index loaded: %d subscriptions",
             len(sources),
-            len(self.index.addresses),
             extra={"chain": self.spec.name, "version": version},
         )
 
@@ -186,82 +170,10 @@ class ChainWatcher:
                     return pushed
             else:
                 await asyncio.sleep(self.spec.poll_interval_s)
-        head = await self.adapter.fetch_latest()
+        head = await self.reader.fetch_latest()
         idle = self.status.head is not None and head.number <= self.status.head
         metrics.WATCHER_HEAD_POLLS.labels(self.spec.name, "idle" if idle else "new").inc()
         return head
-
-    async def _catch_up(self, target: int) -> None:
-        first, last = self.planner.next_range(self.cursor[0] + 1, target)
-        try:
-            read = await self.ranges.read(first, last, self.index)
-        except RpcRangeTooLarge as exc:
-            self.planner = self.planner.after_refusal((first, last), exc.suggested)
-            log.info(
-                "range %d-%d refused; next width %d",
-                first,
-                last,
-                self.planner.width,
-                extra={"chain": self.spec.name},
-            )
-            return
-        if read.before.hash != self.cursor[1]:
-            await self._recover_from_reorg()
-            return
-        self.planner = self.planner.after_success()
-        if last < target:
-            self.ranges.read_ahead(*self.planner.next_range(last + 1, target), self.index)
-        await self._commit((last, read.last.hash), read.matches, [(last, read.last.hash)])
-
-    async def _follow(self, head: BlockHeader, target: int) -> None:
-        chain = await self._headers_up_to(head, target)
-        if chain[0].parent_hash != self.cursor[1]:
-            await self._recover_from_reorg()
-            return
-        for parent, child in pairwise(chain):
-            if child.parent_hash != parent.hash:
-                raise RpcTransient(f"block {child.number} does not link to block {parent.number}")
-        matches = self.index.match(await self._logs_of(chain))
-        await self._commit((target, chain[-1].hash), matches, [(h.number, h.hash) for h in chain])
-
-    async def _headers_up_to(self, head: BlockHeader, target: int) -> list[BlockHeader]:
-        numbers = list(range(self.cursor[0] + 1, target + 1))
-        known = {head.number: head}
-        missing = [n for n in numbers if n not in known]
-        if missing:
-            for header in await self.adapter.fetch_headers(missing):
-                known[header.number] = header
-        return [known[n] for n in numbers]
-
-    async def _logs_of(self, chain: Sequence[BlockHeader]) -> list[RawLog]:
-        if self.index.empty:
-            return []
-        # A header without a bloom tells nothing: read its logs rather than skip it.
-        hits = [h for h in chain if not h.logs_bloom or self.bloom.may_match(h.logs_bloom)]
-        if not hits:
-            return []
-        logs = await self.adapter.fetch_logs(
-            hits[0].number, hits[-1].number, self.index.addresses, self.index.topic0s
-        )
-        hashes = {h.number: h.hash for h in chain}
-        for raw in logs:
-            if hashes.get(raw.block_number) != raw.block_hash:
-                raise RpcTransient(f"logs of block {raw.block_number} come from another fork")
-        await self._check_nothing_missing(hits, logs)
-        return logs
-
-    async def _check_nothing_missing(
-        self, hits: Sequence[BlockHeader], logs: Sequence[RawLog]
-    ) -> None:
-        """A bloom hit with no logs is usually a false positive, but a node whose log index
-        lags returns [] for its newest blocks: the block's receipts tell the two apart."""
-        with_logs = {raw.block_number for raw in logs}
-        for header in hits:
-            if header.number in with_logs:
-                continue
-            receipts_logs = await self.adapter.fetch_block_logs(header.number, header.hash)
-            if self.index.match(receipts_logs):
-                raise RpcTransient(f"eth_getLogs missed logs of block {header.number}")
 
     async def _commit(
         self, new: tuple[int, str], matches: Sequence[Match], hashes: Sequence[tuple[int, str]]
@@ -324,9 +236,9 @@ class ChainWatcher:
     async def _canonical_hashes(self, numbers: Sequence[int]) -> dict[int, str]:
         if not numbers:
             return {}
-        latest = await self.adapter.fetch_latest()
+        latest = await self.reader.fetch_latest()
         present = [n for n in numbers if n <= latest.number]
-        headers = await self.adapter.fetch_headers(present) if present else []
+        headers = await self.reader.fetch_headers(present) if present else []
         return {h.number: h.hash for h in headers}
 
     async def _halt(self, reason: str) -> None:

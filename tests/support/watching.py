@@ -13,7 +13,7 @@ from typing import Any
 from storage.models import ChainCursor, Event
 from tests.support.anvil import AnvilNode
 from watcher.crawl import ChainWatcher
-from watcher.evm import EvmAdapter
+from watcher.evm_reader import evm_reader
 from watcher.newheads import NewHeadsListener
 from watcher.rpc import RpcClient
 from watcher.status import ChainStatus
@@ -62,7 +62,7 @@ async def running_watcher(
             holder[0].commits += 1
 
         watcher = ChainWatcher(
-            spec, EvmAdapter(rpc), status, newheads=newheads, on_commit=committed
+            spec, evm_reader(spec, rpc), status, newheads=newheads, on_commit=committed
         )
         running = Running(watcher, status, asyncio.create_task(watcher.run()))
         holder.append(running)
