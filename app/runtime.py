@@ -20,6 +20,8 @@ from notifier.destination_notices import DestinationNotices
 from notifier.loop import ChainInfo, Notifier
 from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
+from watcher.cometbft_rpc import CometBftClient
+from watcher.cosmos_reader import cosmos_reader
 from watcher.crawl import ChainHalted, ChainWatcher
 from watcher.evm_reader import evm_reader
 from watcher.health_reporter import HealthReporter
@@ -149,6 +151,9 @@ async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
 
 
 async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
+    if spec.family == "cosmos":
+        await _watch_cosmos(spec, status, wake)
+        return
     newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
     async with RpcClient(spec.rpc_urls, chain=spec.name) as rpc:
         if newheads is not None:
@@ -161,6 +166,13 @@ async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], N
         finally:
             if newheads is not None:
                 await newheads.close()
+
+
+async def _watch_cosmos(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = CometBftClient(session, spec.rpc_urls, chain=spec.name)
+        watcher = ChainWatcher(spec, cosmos_reader(spec, client), status, on_commit=wake)
+        await watcher.run()
 
 
 def _nothing() -> None:

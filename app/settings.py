@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, parse_qsl, urlsplit
@@ -11,9 +11,11 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from storage.db import normalize_database_url
+from watcher.cosmos_denoms import DENOM_PATTERN, Denom
 from watcher.types import ChainSpec
 
 DEFAULT_CONFIG_PATH = "./blockbell.toml"
@@ -27,6 +29,7 @@ URL_SETTINGS = frozenset(
     {
         "rpc_urls",
         "ws_url",
+        "rest_url",
         "explorer_url",
         "telegram_api_url",
         "TELEGRAM_API_URL",
@@ -38,6 +41,13 @@ DATABASE_SETTINGS = frozenset({"database_url", "DATABASE_URL"})
 TOKEN_SETTINGS = frozenset({"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"})
 MIN_KEY_LENGTH = 16
 NOT_A_URL = "a value that is not a URL"
+FAMILY_EXPECTED = '"evm" or "cosmos"'
+# CometBFT's network id (genesis chain_id): at most 50 characters; Cosmos ids are word-number.
+COSMOS_CHAIN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,50}$"
+BECH32_PREFIX_PATTERN = r"^[a-z0-9]{1,20}$"
+# Display names are written after amounts in filters (`1.5ATOM`), so they read like a denom.
+DISPLAY_PATTERN = r"^[A-Za-z][A-Za-z0-9._-]{0,19}$"
+DENOM_EXAMPLE = '{ base = "uatom", display = "ATOM", exponent = 6 }'
 
 
 class SettingsError(Exception):
@@ -116,12 +126,19 @@ Token = Annotated[SecretStr | None, BeforeValidator(_empty_as_unset)]
 Seconds = Annotated[float, Field(ge=0)]
 
 
-class ChainConfig(BaseModel):
-    """One `[chains.NAME]` table of the TOML file; the descriptions are what errors expect."""
+class _ChainTable(BaseModel):
+    """Shared by every `[chains.NAME]` table: strict types, no unknown keys, no URL key in repr."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    family: Literal["evm"] = Field(description='"evm" (the only chain family supported so far)')
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        return _redacted_repr_args(super().__repr_args__())
+
+
+class EvmChainConfig(_ChainTable):
+    """One `[chains.NAME]` table of an EVM chain; the descriptions are what errors expect."""
+
+    family: Literal["evm"] = Field(description=FAMILY_EXPECTED)
     chain_id: int = Field(gt=0, description="an integer greater than 0 (1 for Ethereum mainnet)")
     rpc_urls: list[HttpUrl] = Field(
         min_length=1, description='a non-empty list of http(s) URLs such as ["https://host"]'
@@ -142,8 +159,8 @@ class ChainConfig(BaseModel):
     )
     max_reorg_depth: int = Field(default=128, ge=1, description="an integer >= 1")
 
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        return _redacted_repr_args(super().__repr_args__())
+    def secret_urls(self) -> list[str]:
+        return [*self.rpc_urls, *([self.ws_url] if self.ws_url else [])]
 
     def to_spec(self, name: str) -> ChainSpec:
         return ChainSpec(
@@ -159,6 +176,125 @@ class ChainConfig(BaseModel):
             explorer_url=self.explorer_url,
             max_reorg_depth=self.max_reorg_depth,
         )
+
+
+class DenomConfig(BaseModel):
+    """One entry of a Cosmos chain's `denoms`: the unit events count in and the one people use."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    base: str = Field(
+        pattern=f"^{DENOM_PATTERN}$",
+        description='an SDK denom such as "uatom" or "ibc/27394FB…": a letter, then 2 to 127'
+        ' letters, digits, "/", ":", ".", "_" or "-"',
+    )
+    display: str = Field(
+        pattern=DISPLAY_PATTERN,
+        description='a name such as "ATOM": a letter, then up to 19 letters, digits, ".", "_"'
+        ' or "-"',
+    )
+    exponent: int = Field(
+        ge=0,
+        le=30,
+        description="an integer from 0 to 30: the decimal places from base to display units"
+        " (6 for uatom and ATOM)",
+    )
+
+
+def _check_distinct_denoms(denoms: list[DenomConfig]) -> list[DenomConfig]:
+    """No base twice (the SDK compares them case-sensitively) and no display name twice in any
+    case (filters read `atom` and `ATOM` alike): either would make an amount ambiguous."""
+    _check_distinct("base", [denom.base for denom in denoms], str)
+    _check_distinct("display", [denom.display for denom in denoms], str.lower)
+    return denoms
+
+
+def _check_distinct(part: str, values: list[str], key: Callable[[str], str]) -> None:
+    first: dict[str, str] = {}
+    for value in values:
+        if key(value) not in first:
+            first[key(value)] = value
+            continue
+        earlier = first[key(value)]
+        also = "" if earlier == value else f" (as {earlier!r} and as {value!r})"
+        text = f"{part} {earlier!r} is given twice{also}"
+        raise PydanticCustomError("duplicate_denom", "{text}", {"text": text})
+
+
+class CosmosChainConfig(_ChainTable):
+    """One `[chains.NAME]` table of a Cosmos SDK chain, read over CometBFT's RPC."""
+
+    family: Literal["cosmos"] = Field(description=FAMILY_EXPECTED)
+    chain_id: str = Field(
+        pattern=COSMOS_CHAIN_ID_PATTERN,
+        description='the network id such as "cosmoshub-4": 1 to 50 letters, digits, ".", "_"'
+        ' or "-"',
+    )
+    rpc_urls: list[HttpUrl] = Field(
+        min_length=1,
+        description='a non-empty list of CometBFT RPC http(s) URLs such as ["https://host:443"]',
+    )
+    rest_url: HttpUrl | None = Field(
+        default=None, description="an http(s) URL of the SDK's REST (LCD) API such as https://host"
+    )
+    bech32_prefix: str = Field(
+        pattern=BECH32_PREFIX_PATTERN,
+        description='the account address prefix such as "cosmos" or "osmo": 1 to 20 lower-case'
+        " letters or digits",
+    )
+    denoms: Annotated[list[DenomConfig], AfterValidator(_check_distinct_denoms)] = Field(
+        min_length=1,
+        description='a non-empty list of tables such as [{ base = "uatom", display = "ATOM",'
+        " exponent = 6 }]",
+    )
+    confirmations: int = Field(
+        default=0, ge=0, description="an integer >= 0 (0 suits CometBFT's instant finality)"
+    )
+    poll_interval: float = Field(
+        default=1.0, gt=0, description="seconds greater than 0, such as 1 or 0.5"
+    )
+    start_block: Literal["latest"] | Annotated[int, Field(ge=1)] = Field(
+        default="latest", description='"latest" or a height >= 1'
+    )
+    explorer_url: HttpUrl | None = Field(
+        default=None, description="an http(s) URL such as https://www.mintscan.io/cosmos"
+    )
+    max_reorg_depth: int = Field(default=16, ge=1, description="an integer >= 1")
+    fetch_concurrency: int = Field(
+        default=8, ge=1, le=64, description="an integer from 1 to 64 (heights fetched at once)"
+    )
+    max_block_range: int = Field(
+        default=50, ge=1, le=1000, description="an integer from 1 to 1000 (heights per commit)"
+    )
+
+    def secret_urls(self) -> list[str]:
+        return [*self.rpc_urls, *([self.rest_url] if self.rest_url else [])]
+
+    def to_spec(self, name: str) -> ChainSpec:
+        return ChainSpec(
+            name=name,
+            family=self.family,
+            chain_id=self.chain_id,
+            rpc_urls=tuple(self.rpc_urls),
+            confirmations=self.confirmations,
+            poll_interval_s=self.poll_interval,
+            max_block_range=self.max_block_range,
+            start_block=None if self.start_block == "latest" else self.start_block,
+            explorer_url=self.explorer_url,
+            max_reorg_depth=self.max_reorg_depth,
+            bech32_prefix=self.bech32_prefix,
+            denoms=tuple(Denom(d.base, d.display, d.exponent) for d in self.denoms),
+            rest_url=self.rest_url,
+            fetch_concurrency=self.fetch_concurrency,
+        )
+
+
+# The table's `family` picks its model, so each family's keys are checked and listed alone.
+ChainConfig = Annotated[EvmChainConfig | CosmosChainConfig, Field(discriminator="family")]
+CHAIN_MODELS: dict[str, type[EvmChainConfig] | type[CosmosChainConfig]] = {
+    "evm": EvmChainConfig,
+    "cosmos": CosmosChainConfig,
+}
 
 
 class Settings(BaseSettings):
@@ -262,9 +398,7 @@ class Settings(BaseSettings):
         """Strings that must never reach a log: bot tokens and the keys inside configured URLs."""
         tokens = (self.telegram_bot_token, self.discord_bot_token)
         database_password = urlsplit(self.database_url).password
-        urls: list[str] = []
-        for chain in self.chains.values():
-            urls += [*chain.rpc_urls, *([chain.ws_url] if chain.ws_url else [])]
+        urls = [url for chain in self.chains.values() for url in chain.secret_urls()]
         found = [token.get_secret_value() for token in tokens if token is not None]
         found += [database_password] if database_password else []
         return tuple(found + [key for url in urls for key in _keys_in_url(url)])
@@ -339,28 +473,65 @@ def _describe_error(exc: PydanticValidationError, config_path: Path) -> str:
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
     if loc[0] == "chains":
-        return _describe_chain_error(error["type"], loc, error["input"], config_path)
+        return _describe_chain_error(error, loc, f"in {config_path}")
     field = _settings_field(loc[0])
     return f"{loc[0]}: expected {field.description}, got {_shown(loc[0], error['input'])}"
 
 
-def _describe_chain_error(kind: str, loc: list[str], given: object, config_path: Path) -> str:
-    where = f"in {config_path}"
+def _describe_chain_error(error: ErrorDetails, loc: list[str], where: str) -> str:
+    """loc is ["chains", NAME] for the table itself, else ["chains", NAME, FAMILY, KEY, ...]:
+    the discriminated union puts the family that picked the model before the key."""
+    kind, given = error["type"], error["input"]
     if len(loc) == 3 and loc[2] == "[key]":
         return (
             f"chains.{loc[1]} {where}: expected a chain name of lower-case letters, digits,"
             " '-' and '_' (at most 64 characters)"
         )
-    if len(loc) < 3:
-        return f"{'.'.join(loc)} {where}: expected a table such as [chains.mainnet]"
-    setting, field = f"chains.{loc[1]}.{loc[2]}", ChainConfig.model_fields.get(loc[2])
-    if kind == "extra_forbidden" or field is None:
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        family = given.get("family") if isinstance(given, dict) else given
+        if kind == "union_tag_not_found":
+            return f"chains.{loc[1]}.family {where}: missing; expected {FAMILY_EXPECTED}"
+        return f"chains.{loc[1]}.family {where}: expected {FAMILY_EXPECTED}, got {family!r}"
+    if len(loc) < 4 or loc[2] not in CHAIN_MODELS:
+        return f"{'.'.join(loc[:2])} {where}: expected a table such as [chains.mainnet]"
+    family, key, setting = loc[2], loc[3], f"chains.{loc[1]}.{loc[3]}"
+    if key == "denoms" and len(loc) > 4:
+        return _describe_denom_error(kind, loc[4:], given, f"{setting}[{loc[4]}]", where)
+    if kind == "duplicate_denom":
         return (
-            f"{setting} {where}: unknown key; expected one of {', '.join(ChainConfig.model_fields)}"
+            f"{setting} {where}: {error['msg']}; expected each base denom once and each display"
+            " name once, in any case"
         )
+    elsewhere = [name for name, model in CHAIN_MODELS.items() if key in model.model_fields]
+    if kind == "extra_forbidden" and elsewhere:
+        fields = ", ".join(CHAIN_MODELS[family].model_fields)
+        return (
+            f"{setting} {where}: not a setting of {family} chains (only {elsewhere[0]} chains"
+            f" have it); expected one of {fields}"
+        )
+    return _describe_key_error(kind, setting, where, CHAIN_MODELS[family], key, given)
+
+
+def _describe_denom_error(
+    kind: str, loc: list[str], given: object, setting: str, where: str
+) -> str:
+    """loc is [INDEX] when the entry is not a table, else [INDEX, KEY]."""
+    if len(loc) < 2:
+        return (
+            f"{setting} {where}: expected a table such as {DENOM_EXAMPLE}, got {_shown('', given)}"
+        )
+    return _describe_key_error(kind, f"{setting}.{loc[1]}", where, DenomConfig, loc[1], given)
+
+
+def _describe_key_error(
+    kind: str, setting: str, where: str, model: type[BaseModel], key: str, given: object
+) -> str:
+    field = model.model_fields.get(key)
+    if kind == "extra_forbidden" or field is None:
+        return f"{setting} {where}: unknown key; expected one of {', '.join(model.model_fields)}"
     if kind == "missing":
         return f"{setting} {where}: missing; expected {field.description}"
-    return f"{setting} {where}: expected {field.description}, got {_shown(loc[2], given)}"
+    return f"{setting} {where}: expected {field.description}, got {_shown(key, given)}"
 
 
 def _settings_field(alias: str) -> FieldInfo:

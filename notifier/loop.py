@@ -56,7 +56,7 @@ LEASE_MARGIN_S = 5.0
 class ChainInfo:
     """What rendering needs to know about a configured chain."""
 
-    chain_id: int
+    chain_id: int | str  # EVM: the EIP-155 integer; Cosmos: the network id, e.g. "cosmoshub-4"
     explorer_url: str | None
 
 

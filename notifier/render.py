@@ -10,7 +10,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from storage.deliveries import AbiParam, DueDelivery, JsonValue
 
 
-def render_webhook_body(d: DueDelivery, chain_id: int, explorer_url: str | None) -> bytes:
+def render_webhook_body(d: DueDelivery, chain_id: int | str, explorer_url: str | None) -> bytes:
     """The webhook payload: where and when the event happened, and its arguments."""
     event = d.event
     body: dict[str, JsonValue] = {

@@ -126,6 +126,20 @@ class ChainCursor(Model):
         table = "chain_cursors"
 
 
+class ChainGap(Model):
+    """Blocks a chain's watcher could not read because no node had them any more."""
+
+    id = fields.IntField(primary_key=True)
+    chain = fields.CharField(max_length=64)
+    first_block = fields.BigIntField()
+    last_block = fields.BigIntField()
+    reason = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chain_gaps"
+
+
 class BlockHash(Model):
     """Recent processed block hashes of a chain, for parent-hash checks and reorg rollback."""
 

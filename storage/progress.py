@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import connection, dialect
-from storage.models import BlockHash, ChainCursor
+from storage.models import BlockHash, ChainCursor, ChainGap
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +59,18 @@ async def fetch_event_blocks_above(chain: str, number: int) -> list[tuple[int, s
 async def set_halted(chain: str, reason: str | None) -> None:
     """Stop (reason) or release (None) a chain's watcher; survives restarts."""
     await ChainCursor.filter(chain=chain).update(halted_reason=reason)
+
+
+async def record_gap(chain: str, first: int, last: int, reason: str) -> None:
+    """Remember blocks that were passed unread, so that the gap stays on record."""
+    await ChainGap.create(chain=chain, first_block=first, last_block=last, reason=reason)
+
+
+async def fetch_gaps(chain: str) -> list[tuple[int, int, str]]:
+    """(first, last, reason) of the chain's recorded gaps, oldest first."""
+    rows = (
+        await ChainGap.filter(chain=chain)
+        .order_by("id")
+        .values_list("first_block", "last_block", "reason")
+    )
+    return [(int(first), int(last), str(reason)) for first, last, reason in rows]

@@ -19,11 +19,13 @@ import binascii
 import bisect
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TypeAlias
 
 from watcher.cosmos_txs import decode_tx
 from watcher.cosmos_types import CosmosBlock, CosmosEvent, CosmosTx, EventPhase
 from watcher.rpc_errors import RpcTransient
+from watcher.types import BlockHeader
 
 Attributes: TypeAlias = tuple[tuple[str, str | None], ...]
 RawEvent: TypeAlias = tuple[str, Attributes]
@@ -79,6 +81,28 @@ def assemble_block(block: Mapping[str, object], results: Mapping[str, object]) -
             *_block_events(block_events, encoded),
         ),
     )
+
+
+def block_header(block: Mapping[str, object]) -> BlockHeader:
+    """The watcher core's header of a `/block` answer: height, hash, parent, time."""
+    header = _mapping(_mapping(block.get("block"), "block").get("header"), "block header")
+    time = _text(header.get("time"), "block time")
+    try:
+        timestamp = int(datetime.fromisoformat(_whole_seconds(time)).timestamp())
+    except ValueError as exc:
+        raise _malformed("block time") from exc
+    return BlockHeader(
+        number=_height(header.get("height"), "/block"),
+        hash=_text(_mapping(block.get("block_id"), "block_id").get("hash"), "block hash").upper(),
+        parent_hash=_parent_hash(header),
+        timestamp=timestamp,
+    )
+
+
+def _whole_seconds(time: str) -> str:
+    """RFC 3339 with nanoseconds (`…:05.123456789Z`) as Python reads it: fractions dropped."""
+    stamp, _, _ = time.rstrip("Z").partition(".")
+    return stamp + "+00:00"
 
 
 def attributes_are_base64(events: Iterable[RawEvent]) -> bool:

@@ -61,7 +61,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
 }
-_EQUALITY = ["==", "!="]
+_EQUALITY = ("==", "!=")
 _NUMBER_RE = re.compile(r"(-?)([0-9](?:_?[0-9])*)(?:\.([0-9](?:_?[0-9])*))?")
 _COIN_RE = re.compile(rf"([0-9](?:_?[0-9])*)(?:\.([0-9](?:_?[0-9])*))?\s*({DENOM_PATTERN})")
 _BARE_RE = re.compile(r"[0-9][0-9A-Za-z_.]*")
@@ -240,7 +240,7 @@ class _Literals:
             name=name,
             type=kind,
             operator=op,
-            expected=_EQUALITY,
+            expected=list(_EQUALITY),
         )
 
     def looks_like_address(self, text: str) -> bool:

@@ -34,9 +34,6 @@ CONTRACT_KEY = "_contract_address"
 """The attribute x/wasm puts first in every event a contract emits (contracts cannot set it)."""
 WILDCARD = "*"
 
-_Group = Mapping[str, tuple["CosmosRule", ...]]
-"""Rules of one event type (or prefix) by contract address; "" holds those for any emitter."""
-
 
 @dataclass(frozen=True, slots=True)
 class EventTypePattern:
@@ -51,6 +48,10 @@ class CosmosRule:
     subscription_id: int
     destination_id: int
     filter: CosmosFilter | None
+
+
+_Group = Mapping[str, tuple[CosmosRule, ...]]
+"""Rules of one event type (or prefix) by contract address; "" holds those for any emitter."""
 
 
 def parse_event_type(event_name: str | None) -> EventTypePattern:
@@ -164,19 +165,12 @@ class CosmosIndex:
         return matches
 
     def _rules_for(self, kind: str, emitter: str) -> list[CosmosRule]:
-        groups = [self._exact.get(kind)]
-        groups.extend(
-            self._prefixed.get(kind[:length])
-            for length in self._prefix_lengths
-            if length <= len(kind)
-        )
         rules: list[CosmosRule] = []
-        for group in groups:
-            if group is None:
-                continue
-            rules.extend(group.get("", ()))
-            if emitter:
-                rules.extend(group.get(emitter, ()))
+        _collect(self._exact.get(kind), emitter, rules)
+        for length in self._prefix_lengths:  # ascending
+            if length > len(kind):
+                break
+            _collect(self._prefixed.get(kind[:length]), emitter, rules)
         return rules
 
     def _event(
@@ -203,3 +197,11 @@ def _frozen(table: Mapping[str, Mapping[str, list[CosmosRule]]]) -> dict[str, _G
         kind: {address: tuple(rules) for address, rules in by_address.items()}
         for kind, by_address in table.items()
     }
+
+
+def _collect(group: _Group | None, emitter: str, rules: list[CosmosRule]) -> None:
+    if group is None:
+        return
+    rules.extend(group.get("", ()))
+    if emitter:
+        rules.extend(group.get(emitter, ()))

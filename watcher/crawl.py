@@ -20,6 +20,7 @@ from storage.progress import (
     fetch_event_blocks_above,
     fetch_progress,
     fetch_recent_hashes,
+    record_gap,
     set_halted,
 )
 from storage.subscriptions import fetch_active_subscriptions, fetch_index_version
@@ -113,10 +114,13 @@ class ChainWatcher:
         if self.spec.start_block is None:
             latest = await self.reader.fetch_latest()
             number = max(0, latest.number - self.spec.confirmations)
-        else:
-            number = max(0, self.spec.start_block - 1)
-        (header,) = await self.reader.fetch_headers([number])
-        return await create_progress(self.spec.name, header.number, header.hash)
+            (header,) = await self.reader.fetch_headers([number])
+            return await create_progress(self.spec.name, header.number, header.hash)
+        # Just below the first block to read, as that block names it: a Cosmos chain has no
+        # block 0, and its first block names no parent.
+        first = max(1, self.spec.start_block)
+        (header,) = await self.reader.fetch_headers([first])
+        return await create_progress(self.spec.name, first - 1, header.parent_hash)
 
     async def step(self) -> None:
         """One move: learn the head, reload subscriptions if they changed, read what is due.
@@ -140,6 +144,8 @@ class ChainWatcher:
         if isinstance(read, ReorgFound):
             await self._recover_from_reorg()
         elif isinstance(read, Advance):
+            if read.gap is not None:
+                await self._record_gap(*read.gap)
             await self._commit(read.new, read.matches, read.hashes)
         metrics.WATCHER_LAG.labels(self.spec.name).set(head.number - self.cursor[0])
 
@@ -240,6 +246,16 @@ class ChainWatcher:
         present = [n for n in numbers if n <= latest.number]
         headers = await self.reader.fetch_headers(present) if present else []
         return {h.number: h.hash for h in headers}
+
+    async def _record_gap(self, first: int, last: int) -> None:
+        """Blocks no node has any more are passed, loudly: logged, recorded, counted and shown
+        on /health. Recorded before the cursor moves: a crash between the two records it twice
+        rather than never."""
+        gap = f"blocks {first}-{last} were pruned by every node and could not be read"
+        await record_gap(self.spec.name, first, last, "pruned by every node")
+        log.error("%s: their events are missed", gap, extra={"chain": self.spec.name})
+        metrics.WATCHER_GAP_BLOCKS.labels(self.spec.name).inc(last - first + 1)
+        self.status.last_gap = gap
 
     async def _halt(self, reason: str) -> None:
         await set_halted(self.spec.name, reason)

@@ -30,6 +30,12 @@ WATCHER_MATCHES = Counter(
 WATCHER_REORGS = Counter(
     "blockbell_watcher_reorgs", "Reorganizations rolled back by the watcher.", ["chain"]
 )
+WATCHER_GAP_BLOCKS = Counter(
+    "blockbell_watcher_gap_blocks",
+    "Blocks passed unread because no node had them any more (pruned); each gap is logged and "
+    "recorded.",
+    ["chain"],
+)
 WATCHER_HEAD_POLLS = Counter(
     "blockbell_watcher_head_polls",
     "Requests for the node's newest block; result=idle when it brought no new block (polling "

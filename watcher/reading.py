@@ -22,6 +22,9 @@ class Advance:
     new: tuple[int, str]
     matches: Sequence[Match]
     hashes: Sequence[tuple[int, str]]
+    gap: tuple[int, int] | None = None
+    """Blocks passed unread because no node has them any more (first, last): recorded and
+    reported by the core, never skipped in silence."""
 
 
 class ReorgFound:

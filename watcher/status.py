@@ -15,6 +15,8 @@ class ChainStatus:
     healthy: bool = False
     halted: str | None = None
     error: str | None = None
+    last_gap: str | None = None
+    """The latest blocks passed unread (no node had them any more), as a sentence."""
 
     @property
     def lag(self) -> int | None:
@@ -30,4 +32,5 @@ class ChainStatus:
             "healthy": self.healthy and self.halted is None,
             "halted": self.halted,
             "error": self.error,
+            "last_gap": self.last_gap,
         }

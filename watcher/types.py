@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from watcher.cosmos_denoms import Denom
+
 
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
@@ -75,11 +77,14 @@ class Cursor:
 
 @dataclass(frozen=True, slots=True)
 class ChainSpec:
-    """How to watch one configured chain (built by the app from the settings)."""
+    """How to watch one configured chain (built by the app from the settings).
+
+    `chain_id` is an integer on EVM chains (EIP-155) and CometBFT's network id, a string such
+    as "cosmoshub-4", on Cosmos chains. The Cosmos fields keep neutral defaults elsewhere."""
 
     name: str
     family: str
-    chain_id: int
+    chain_id: int | str
     rpc_urls: tuple[str, ...] = field(repr=False)  # may carry provider keys
     ws_url: str | None = field(default=None, repr=False)
     confirmations: int = 0
@@ -89,3 +94,11 @@ class ChainSpec:
     """None means: start at the head when the chain has no cursor yet."""
     explorer_url: str | None = None
     max_reorg_depth: int = 128
+    bech32_prefix: str | None = None
+    """Cosmos: the account address prefix (`cosmos`, `osmo`)."""
+    denoms: tuple[Denom, ...] = ()
+    """Cosmos: the denominations amounts may be written in."""
+    rest_url: str | None = field(default=None, repr=False)  # may carry provider keys
+    """Cosmos: the SDK's REST (LCD) API."""
+    fetch_concurrency: int = 8
+    """Heights fetched at once while catching up (Cosmos reads a block per request)."""

@@ -13,11 +13,17 @@ from app.settings import (
     environment_variable_names,
     load_settings,
 )
+from watcher.cosmos_denoms import Denom
 from watcher.types import ChainSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "k3yk3yk3yk3yk3yk3yk3yk3y"
 GOOD_CHAIN = 'family = "evm"\nchain_id = 1\nrpc_urls = ["https://rpc.example"]\n'
+ATOM = '{ base = "uatom", display = "ATOM", exponent = 6 }'
+GOOD_COSMOS = (
+    'family = "cosmos"\nchain_id = "cosmoshub-4"\nrpc_urls = ["https://rpc.example:443"]\n'
+    f'bech32_prefix = "cosmos"\ndenoms = [{ATOM}]\n'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -152,10 +158,19 @@ def test_the_example_files_commented_public_chains_are_valid_when_enabled(
         "base": 8453,
         "arbitrum": 42161,
         "polygon": 137,
+        "cosmoshub": "cosmoshub-4",
+        "osmosis": "osmosis-1",
     }
     assert specs["mainnet"].confirmations == 12
     assert specs["mainnet"].explorer_url == "https://etherscan.io"
     assert all(spec.explorer_url for name, spec in specs.items() if name != "anvil")
+    hub, osmosis = specs["cosmoshub"], specs["osmosis"]
+    assert (hub.family, hub.bech32_prefix, hub.confirmations) == ("cosmos", "cosmos", 0)
+    assert hub.denoms == (Denom("uatom", "ATOM", 6),)
+    assert hub.rpc_urls[0] == "https://cosmos-rpc.publicnode.com:443"
+    assert hub.explorer_url == "https://www.mintscan.io/cosmos"
+    assert (osmosis.bech32_prefix, osmosis.denoms) == ("osmo", (Denom("uosmo", "OSMO", 6),))
+    assert osmosis.explorer_url == "https://www.mintscan.io/osmosis"
 
 
 def test_an_explicitly_named_missing_file_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,9 +218,12 @@ def test_a_bad_environment_variable_is_named_in_one_line(
     ("body", "expected"),
     [
         (
-            'family = "cosmos"\nchain_id = 1\nrpc_urls = ["https://h"]\n',
-            'chains.main.family in {path}: expected "evm" (the only chain family supported so far),'
-            " got 'cosmos'",
+            'family = "solana"\nchain_id = 1\nrpc_urls = ["https://h"]\n',
+            """chains.main.family in {path}: expected "evm" or "cosmos", got 'solana'""",
+        ),
+        (
+            'chain_id = 1\nrpc_urls = ["https://h"]\n',
+            'chains.main.family in {path}: missing; expected "evm" or "cosmos"',
         ),
         (
             'family = "evm"\nchain_id = 0\nrpc_urls = ["https://h"]\n',
@@ -249,6 +267,273 @@ def test_a_bad_chain_setting_is_named_with_its_file_in_one_line(
 ) -> None:
     message = error_of(monkeypatch, tmp_path, body)
     assert message.startswith(expected.format(path=tmp_path / "chains.toml"))
+
+
+def test_a_full_cosmos_table_becomes_a_chain_spec(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_config(
+        monkeypatch,
+        tmp_path,
+        """
+[chains.osmosis]
+family = "cosmos"
+chain_id = "osmosis-1"
+rpc_urls = ["https://rpc.a.example:443/KEY", "http://127.0.0.1:26657"]
+rest_url = "https://rest.a.example"
+bech32_prefix = "osmo"
+confirmations = 1
+poll_interval = 0.5
+start_block = 25000000
+explorer_url = "https://www.mintscan.io/osmosis"
+max_reorg_depth = 4
+fetch_concurrency = 16
+max_block_range = 200
+
+[[chains.osmosis.denoms]]
+base = "uosmo"
+display = "OSMO"
+exponent = 6
+
+[[chains.osmosis.denoms]]
+base = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+display = "ATOM"
+exponent = 6
+
+[[chains.osmosis.denoms]]
+base = "uion"
+display = "ION"
+exponent = 0
+""",
+    )
+    (osmosis,) = load_settings().chain_specs()
+    assert osmosis == ChainSpec(
+        name="osmosis",
+        family="cosmos",
+        chain_id="osmosis-1",
+        rpc_urls=("https://rpc.a.example:443/KEY", "http://127.0.0.1:26657"),
+        rest_url="https://rest.a.example",
+        bech32_prefix="osmo",
+        denoms=(
+            Denom("uosmo", "OSMO", 6),
+            Denom(
+                "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2", "ATOM", 6
+            ),
+            Denom("uion", "ION", 0),
+        ),
+        confirmations=1,
+        poll_interval_s=0.5,
+        start_block=25000000,
+        explorer_url="https://www.mintscan.io/osmosis",
+        max_reorg_depth=4,
+        fetch_concurrency=16,
+        max_block_range=200,
+    )
+    assert osmosis.ws_url is None
+
+
+def test_a_minimal_cosmos_table_takes_the_cosmos_defaults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_config(monkeypatch, tmp_path, "[chains.hub]\n" + GOOD_COSMOS)
+    (hub,) = load_settings().chain_specs()
+    assert (hub.chain_id, hub.bech32_prefix, hub.denoms) == (
+        "cosmoshub-4",
+        "cosmos",
+        (Denom("uatom", "ATOM", 6),),
+    )
+    assert (hub.confirmations, hub.poll_interval_s, hub.start_block) == (0, 1.0, None)
+    assert (hub.max_reorg_depth, hub.fetch_concurrency, hub.max_block_range) == (16, 8, 50)
+    assert hub.rest_url is None and hub.ws_url is None and hub.explorer_url is None
+
+
+def test_evm_and_cosmos_chains_load_from_one_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_config(
+        monkeypatch,
+        tmp_path,
+        f"[chains.mainnet]\n{GOOD_CHAIN}\n[chains.hub]\n{GOOD_COSMOS}\n"
+        f"[chains.anvil]\n{GOOD_CHAIN.replace('chain_id = 1', 'chain_id = 31337')}",
+    )
+    specs = load_settings().chain_specs()
+    assert [(spec.name, spec.family, spec.chain_id) for spec in specs] == [
+        ("mainnet", "evm", 1),
+        ("hub", "cosmos", "cosmoshub-4"),
+        ("anvil", "evm", 31337),
+    ]
+    assert specs[0].bech32_prefix is None and specs[0].denoms == ()
+    assert (specs[0].poll_interval_s, specs[1].poll_interval_s) == (2.0, 1.0)
+
+
+def cosmos_with(**changes: str | None) -> str:
+    """GOOD_COSMOS with keys replaced (the value as TOML text) or, given None, left out."""
+    values: dict[str, str | None] = {}
+    for line in GOOD_COSMOS.splitlines():
+        key, value = line.split(" = ", 1)
+        values[key] = value
+    values |= changes
+    return "".join(f"{key} = {value}\n" for key, value in values.items() if value is not None)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            cosmos_with(chain_id="4"),
+            'chains.main.chain_id in {path}: expected the network id such as "cosmoshub-4":'
+            ' 1 to 50 letters, digits, ".", "_" or "-", got 4',
+        ),
+        (
+            cosmos_with(chain_id='"cosmos hub"'),
+            "chains.main.chain_id in {path}: expected the network id such as",
+        ),
+        (cosmos_with(chain_id='"' + "c" * 51 + '"'), "chains.main.chain_id in {path}: expected"),
+        (
+            cosmos_with(chain_id=None),
+            'chains.main.chain_id in {path}: missing; expected the network id such as "cosmos',
+        ),
+        (
+            cosmos_with(rpc_urls='["tcp://127.0.0.1:26657"]'),
+            "chains.main.rpc_urls in {path}: expected a non-empty list of CometBFT RPC http(s)",
+        ),
+        (
+            cosmos_with(rest_url='"grpc.example:9090"'),
+            "chains.main.rest_url in {path}: expected an http(s) URL of the SDK's REST (LCD) API",
+        ),
+        (
+            cosmos_with(bech32_prefix='"Cosmos"'),
+            "chains.main.bech32_prefix in {path}: expected the account address prefix such as"
+            ' "cosmos" or "osmo": 1 to 20 lower-case letters or digits, got \'Cosmos\'',
+        ),
+        (cosmos_with(bech32_prefix='"osmo-"'), "chains.main.bech32_prefix in {path}: expected"),
+        (cosmos_with(bech32_prefix='""'), "chains.main.bech32_prefix in {path}: expected"),
+        (
+            cosmos_with(bech32_prefix=None),
+            "chains.main.bech32_prefix in {path}: missing; expected the account address prefix",
+        ),
+        (
+            cosmos_with(denoms="[]"),
+            "chains.main.denoms in {path}: expected a non-empty list of tables such as"
+            ' [{ base = "uatom", display = "ATOM", exponent = 6 }], got []',
+        ),
+        (
+            cosmos_with(denoms=None),
+            "chains.main.denoms in {path}: missing; expected a non-empty list of tables",
+        ),
+        (
+            cosmos_with(denoms=f'[{ATOM}, {{ base = "uatom", display = "MATOM", exponent = 9 }}]'),
+            "chains.main.denoms in {path}: base 'uatom' is given twice; expected each base denom"
+            " once and each display name once, in any case",
+        ),
+        (
+            cosmos_with(denoms=f'[{ATOM}, {{ base = "stuatom", display = "atom", exponent = 6 }}]'),
+            "chains.main.denoms in {path}: display 'ATOM' is given twice (as 'ATOM' and as"
+            " 'atom'); expected each base denom once",
+        ),
+        (
+            cosmos_with(denoms='[{ base = "uatom", display = "ATOM", exponent = 31 }]'),
+            "chains.main.denoms[0].exponent in {path}: expected an integer from 0 to 30: the"
+            " decimal places from base to display units (6 for uatom and ATOM), got 31",
+        ),
+        (
+            cosmos_with(denoms=f'[{ATOM}, {{ base = "uosmo", display = "OSMO", exponent = -1 }}]'),
+            "chains.main.denoms[1].exponent in {path}: expected an integer from 0 to 30",
+        ),
+        (
+            cosmos_with(denoms='[{ base = "uatom", display = "ATOM", exponent = "6" }]'),
+            "chains.main.denoms[0].exponent in {path}: expected an integer from 0 to 30",
+        ),
+        (
+            cosmos_with(denoms='[{ base = "u", display = "ATOM", exponent = 6 }]'),
+            'chains.main.denoms[0].base in {path}: expected an SDK denom such as "uatom"',
+        ),
+        (
+            cosmos_with(denoms='[{ base = "uatom", display = "", exponent = 6 }]'),
+            'chains.main.denoms[0].display in {path}: expected a name such as "ATOM"',
+        ),
+        (
+            cosmos_with(denoms='[{ base = "uatom", display = "ATOM COIN", exponent = 6 }]'),
+            "chains.main.denoms[0].display in {path}: expected a name such as",
+        ),
+        (
+            cosmos_with(denoms='[{ base = "uatom", exponent = 6 }]'),
+            "chains.main.denoms[0].display in {path}: missing; expected a name such as",
+        ),
+        (
+            cosmos_with(
+                denoms='[{ base = "uatom", display = "ATOM", exponent = 6, decimals = 6 }]'
+            ),
+            "chains.main.denoms[0].decimals in {path}: unknown key; expected one of base,"
+            " display, exponent",
+        ),
+        (
+            cosmos_with(denoms='["uatom"]'),
+            'chains.main.denoms[0] in {path}: expected a table such as { base = "uatom",'
+            " display = \"ATOM\", exponent = 6 }, got 'uatom'",
+        ),
+        (
+            GOOD_COSMOS + 'ws_url = "wss://rpc.example/websocket"\n',
+            "chains.main.ws_url in {path}: not a setting of cosmos chains (only evm chains have"
+            " it); expected one of family, chain_id, rpc_urls, rest_url, bech32_prefix, denoms,",
+        ),
+        (
+            GOOD_CHAIN + 'bech32_prefix = "cosmos"\n',
+            "chains.main.bech32_prefix in {path}: not a setting of evm chains (only cosmos chains"
+            " have it); expected one of family, chain_id, rpc_urls, ws_url,",
+        ),
+        (
+            GOOD_COSMOS + "confirmation = 3\n",
+            "chains.main.confirmation in {path}: unknown key; expected one of family, chain_id,"
+            " rpc_urls, rest_url,",
+        ),
+        (GOOD_COSMOS + "confirmations = -1\n", "chains.main.confirmations in {path}: expected"),
+        (GOOD_COSMOS + "poll_interval = 0\n", "chains.main.poll_interval in {path}: expected"),
+        (
+            GOOD_COSMOS + "start_block = 0\n",
+            'chains.main.start_block in {path}: expected "latest" or a height >= 1, got 0',
+        ),
+        (GOOD_COSMOS + "max_reorg_depth = 0\n", "chains.main.max_reorg_depth in {path}"),
+        (
+            GOOD_COSMOS + "fetch_concurrency = 65\n",
+            "chains.main.fetch_concurrency in {path}: expected an integer from 1 to 64",
+        ),
+        (GOOD_COSMOS + "fetch_concurrency = 0\n", "chains.main.fetch_concurrency in {path}"),
+        (
+            GOOD_COSMOS + "max_block_range = 1001\n",
+            "chains.main.max_block_range in {path}: expected an integer from 1 to 1000",
+        ),
+        (
+            cosmos_with(family='"Cosmos"'),
+            """chains.main.family in {path}: expected "evm" or "cosmos", got 'Cosmos'""",
+        ),
+    ],
+)
+def test_a_bad_cosmos_setting_is_named_with_its_file_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str, expected: str
+) -> None:
+    message = error_of(monkeypatch, tmp_path, body)
+    assert message.startswith(expected.replace("{path}", str(tmp_path / "chains.toml"))), message
+
+
+def test_rest_url_keys_stay_out_of_errors_and_repr(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    message = error_of(
+        monkeypatch, tmp_path, GOOD_COSMOS + f'rest_url = "ftp://lcd.example/{API_KEY}"\n'
+    )
+    assert API_KEY not in message and "'ftp://lcd.example'" in message
+    write_config(
+        monkeypatch,
+        tmp_path,
+        "[chains.hub]\n"
+        + cosmos_with(rpc_urls=f'["https://rpc.example/{API_KEY}"]')
+        + f'rest_url = "https://lcd.example/rest?key={API_KEY}"\n',
+    )
+    settings = load_settings()
+    shown = repr(settings) + repr(settings.chains["hub"]) + repr(settings.chain_specs())
+    assert API_KEY not in shown and "https://lcd.example" in shown
+    assert API_KEY in settings.secret_values()
 
 
 def test_rpc_url_keys_stay_out_of_errors_and_repr(

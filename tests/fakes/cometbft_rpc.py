@@ -237,6 +237,10 @@ class FakeCometBft:
         """block_results at `height` will list `count` fewer results than the block has txs."""
         self._short_results[height] = max(0, len(self.chain.block(height).txs) - count)
 
+    def restore_tx_results(self, height: int) -> None:
+        """block_results at `height` lists every result again."""
+        self._short_results.pop(height, None)
+
     def serve_recorded(
         self, height: int, *, block: Path | None = None, block_results: Path | None = None
     ) -> None:
