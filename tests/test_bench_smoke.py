@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench import catchup, head_latency, telegram_fanout
+from bench import catchup, cosmos_crawl, head_latency, telegram_fanout
 
 
 def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
@@ -50,3 +50,17 @@ def test_telegram_fanout_benchmark_sends_one_message_per_chat_without_a_429(
         row = re.search(rf"^\| {backend} +\| 22 +\|.*$", out, re.MULTILINE)
         assert row is not None, backend
         assert re.search(r"\| 0 +\| yes +\| [\d.]+, 0 429s: ", row.group(0)), row.group(0)
+
+
+def test_cosmos_crawl_benchmark_stores_every_transfer_in_both_fetch_modes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cosmos_crawl.main(["--blocks", "4", "--txs", "3", "--latency-ms", "1", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    assert "Cosmos crawl of 5 blocks with 3 transfers each" in out
+    for backend in ("sqlite", "postgres"):
+        for mode in ("sequential", "concurrent"):
+            row = re.search(rf"^\| {backend} +\| {mode} +\| 5 +\|.*$", out, re.MULTILINE)
+            assert row is not None, (backend, mode)
+            assert "| 12 = 12: met" in row.group(0)

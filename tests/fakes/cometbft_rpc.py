@@ -157,6 +157,8 @@ class FakeCometBft:
         self.halted = False
         self.discard_results = False
         """As a node run with storage.discard_abci_responses: no block_results at all."""
+        self.latency_s = 0.0
+        """How long every answer takes, as a node across a network would (benchmarks)."""
         self._path = path.rstrip("/")
         self._floor = chain.start_height
         self._short_results: dict[int, int] = {}
@@ -327,6 +329,8 @@ class FakeCometBft:
         return {"jsonrpc": "2.0", "id": call_id, "result": result}
 
     async def _fault(self, request: web.Request) -> web.StreamResponse | None:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         faults, rng = self.faults, self.faults.rng
         if faults.reset.fires(rng):
             # Drop the socket without an answer, as a crashed node or a reset proxy would.
