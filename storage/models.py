@@ -42,7 +42,8 @@ class Contract(Model):
 
     id = fields.IntField(primary_key=True)
     chain = fields.CharField(max_length=64)
-    address = fields.CharField(max_length=64, db_index=True)
+    # A CosmWasm contract's bech32 address is 60 characters and more, with the chain's prefix.
+    address = fields.CharField(max_length=128, db_index=True)
     abi: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     standard = fields.CharField(max_length=16, null=True)
     symbol = fields.CharField(max_length=32, null=True)
@@ -162,7 +163,7 @@ class Event(Model):
     block_hash = fields.CharField(max_length=66)
     transaction_hash = fields.CharField(max_length=66)
     log_index = fields.IntField()
-    contract = fields.CharField(max_length=64)
+    contract = fields.CharField(max_length=128)
     selector = fields.CharField(max_length=66, null=True)
     event_name = fields.CharField(max_length=256, null=True)
     args: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
