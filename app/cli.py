@@ -84,17 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_subscribe_parser(commands: Any) -> None:
-    subscribe = commands.add_parser("subscribe", help="notify a webhook of a contract's events")
+    subscribe = commands.add_parser("subscribe", help="notify a webhook of a chain's events")
     subscribe.add_argument("--chain", required=True, help="a chain name from the TOML file")
-    subscribe.add_argument("--address", required=True, help="the contract address (0x...)")
-    subscribe.add_argument(
-        "--event", required=True, help="event name, full signature, or '*' for every event"
-    )
+    _add_subscribe_targets(subscribe)
     abi_source = subscribe.add_mutually_exclusive_group()
-    abi_source.add_argument("--abi", metavar="FILE", help="the contract's ABI (JSON file)")
-    abi_source.add_argument("--standard", choices=sorted(STANDARDS), help="a token standard")
+    abi_source.add_argument("--abi", metavar="FILE", help="EVM: the contract's ABI (JSON file)")
+    abi_source.add_argument("--standard", choices=sorted(STANDARDS), help="EVM: a token standard")
     subscribe.add_argument(
-        "--filter", action="append", default=[], metavar="EXPR", help="e.g. 'value > 1000'"
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="e.g. 'value > 1000' (EVM), 'amount >= 1.5ATOM' (Cosmos)",
     )
     subscribe.add_argument("--webhook", required=True, metavar="URL", help="where to POST")
     subscribe.add_argument(
@@ -104,6 +105,29 @@ def _add_subscribe_parser(commands: Any) -> None:
     )
     subscribe.add_argument("--json", action="store_true", help="print JSON")
     subscribe.set_defaults(handler=subscribe_command)
+
+
+def _add_subscribe_targets(subscribe: argparse.ArgumentParser) -> None:
+    """What to notify: on EVM chains --address and --event; on Cosmos chains one of --event,
+    --message and --failed-by, with --contract to narrow the first two."""
+    subscribe.add_argument("--address", help="EVM: the contract address (0x...)")
+    subscribe.add_argument(
+        "--contract", metavar="ADDRESS", help="Cosmos: a CosmWasm contract (bech32)"
+    )
+    what = subscribe.add_mutually_exclusive_group()
+    what.add_argument(
+        "--event",
+        help="EVM: event name, full signature, or '*' for every event;"
+        " Cosmos: an ABCI event type such as transfer or wasm-*",
+    )
+    what.add_argument(
+        "--message",
+        metavar="TYPE_URL",
+        help="Cosmos: a message type such as /cosmos.gov.v1.MsgVote",
+    )
+    what.add_argument(
+        "--failed-by", metavar="ADDRESS", help="Cosmos: the failed transactions of this account"
+    )
 
 
 def _positive_int(text: str) -> int:

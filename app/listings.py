@@ -13,7 +13,9 @@ from storage.subscriptions import SubscriptionRow
 
 
 def print_subscriptions(rows: Sequence[SubscriptionRow], *, as_json: bool) -> None:
-    """The subscriptions, webhook URLs cut to scheme and host."""
+    """The subscriptions, webhook URLs cut to scheme and host. ADDRESS is the contract (the
+    account, for a Cosmos `tx.failed` subscription), or "any" for a Cosmos subscription to any
+    emitter; EVENT an event name, an ABCI event type, or a message type URL."""
     shown = _without_webhook_secrets(rows)
     if as_json:
         print(orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
@@ -21,13 +23,13 @@ def print_subscriptions(rows: Sequence[SubscriptionRow], *, as_json: bool) -> No
         print("No subscriptions yet: create one with `blockbell subscribe`.")
     else:
         _print_table(
-            ("ID", "STATUS", "CHAIN", "CONTRACT", "EVENT", "FILTER", "DESTINATION"),
+            ("ID", "STATUS", "CHAIN", "ADDRESS", "EVENT", "FILTER", "DESTINATION"),
             [
                 (
                     r.id,
                     r.status,
                     r.chain,
-                    r.address,
+                    r.address or "any",
                     r.event_name or "*",
                     r.filter_expr or "-",
                     f"{r.destination_kind} {r.destination_target}",
