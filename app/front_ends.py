@@ -12,6 +12,7 @@ from app.settings import Settings
 from bot.chain_lookups import ChainLookups
 from bot.core.context import CoreSettings
 from bot.core.dispatch import BotCore
+from bot.core.ports import CosmosChainFacts
 from watcher.lookup import ContractLookup
 from watcher.rpc import RpcClient
 from watcher.types import ChainSpec
@@ -24,10 +25,15 @@ RECONNECT_DELAY_S = 10.0
 async def core_over_chains(
     settings: Settings, specs: Sequence[ChainSpec], stack: AsyncExitStack
 ) -> tuple[BotCore, dict[str, str | None]]:
-    """The core with a contract lookup per chain (its RPC clients closed with `stack`), and
-    each chain's explorer URL."""
+    """The core with a contract lookup per EVM chain (its RPC clients closed with `stack`),
+    the address prefix and denominations of each Cosmos chain, and each chain's explorer URL.
+    The lookup speaks EVM JSON-RPC: Cosmos chains have none, and the core knows it."""
     lookups: dict[str, ContractLookup] = {}
+    cosmos: dict[str, CosmosChainFacts] = {}
     for spec in specs:
+        if spec.family == "cosmos":
+            cosmos[spec.name] = CosmosChainFacts(spec.bech32_prefix or "", spec.denoms)
+            continue
         rpc = await stack.enter_async_context(RpcClient(spec.rpc_urls, chain=spec.name))
         lookups[spec.name] = ContractLookup(rpc, max_block_range=spec.max_block_range)
     core = BotCore(
@@ -36,6 +42,7 @@ async def core_over_chains(
             ChainLookups(lookups),
             allow_private_webhooks=settings.webhook_allow_private,
             discord_api_url=settings.discord_api_url,
+            cosmos=cosmos,
         )
     )
     return core, {spec.name: spec.explorer_url for spec in specs}

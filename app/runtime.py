@@ -101,7 +101,16 @@ def _build_notifier(
     telegram: TelegramChannel | None,
     discord: DiscordChannel,
 ) -> Notifier:
-    chains = {spec.name: ChainInfo(spec.chain_id, spec.explorer_url) for spec in specs}
+    chains = {
+        spec.name: ChainInfo(
+            spec.chain_id,
+            spec.explorer_url,
+            family=spec.family,
+            denoms=spec.denoms,
+            bech32_prefix=spec.bech32_prefix,
+        )
+        for spec in specs
+    }
     channel = WebhookChannel(
         session,
         allow_private=settings.webhook_allow_private,

@@ -38,4 +38,5 @@ def sample_delivery(
         token_symbol=sample.token_symbol,
         token_decimals=sample.token_decimals,
         provisional=sample.provisional,
+        chain_facts=sample.chain_facts,
     )

@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from locales import translate
+from notifier.cosmos_text import (
+    Part,
+    attributes,
+    contract_part,
+    explorer_path,
+    is_cosmos,
+    message_type,
+    plain_text,
+)
 from notifier.event_text import (
     CONFIRMED_KIND,
     REVERTED_KIND,
@@ -109,7 +118,7 @@ def _edit(d: DueDelivery, explorer_url: str | None) -> DiscordSend:
 def render_payload(d: DueDelivery, explorer_url: str | None) -> Payload:
     """The message of one delivery: its embed, a mute and an explorer button, its nonce."""
     buttons = [_mute_button(d)] if d.destination.kind != DISCORD_WEBHOOK_KIND else []
-    link = _explorer_url(explorer_url, f"/tx/{d.event.transaction_hash}")
+    link = _explorer_url(explorer_url, explorer_path(d.event))
     if link is not None and len(link) <= MAX_BUTTON_URL_CHARS:
         label = translate(d.language, "notify.button_explorer")
         buttons.append(
@@ -132,7 +141,7 @@ def render_embed(d: DueDelivery, explorer_url: str | None) -> Payload:
         "fields": _argument_fields(d, explorer_url, budget),
         "footer": {"text": footer},
     }
-    url = _explorer_url(explorer_url, f"/tx/{d.event.transaction_hash}")
+    url = _explorer_url(explorer_url, explorer_path(d.event))
     if url is not None:
         embed["url"] = url
     return embed
@@ -141,20 +150,36 @@ def render_embed(d: DueDelivery, explorer_url: str | None) -> Payload:
 def _description_lines(d: DueDelivery, explorer_url: str | None) -> list[str]:
     """Where the event happened (linked to the explorer), after the correction's warning and
     before the note on its finality."""
-    event, language = d.event, d.language
-    block = f"{event.block_number:,}"
-    transaction = short(event.transaction_hash) if explorer_url else _code(event.transaction_hash)
-    places = (
-        ("notify.label_contract", _address(explorer_url, event.contract)),
-        ("notify.label_block", _link(explorer_url, f"/block/{event.block_number}", block)),
-        (
-            "notify.label_transaction",
-            _link(explorer_url, f"/tx/{event.transaction_hash}", transaction),
-        ),
-    )
+    language = d.language
+    places = [*_origin(d, explorer_url), *_places(d, explorer_url)]
     lines = _reverted_notice(language) if d.kind == REVERTED_KIND else []
     lines += [f"{escape_markdown(translate(language, key))}: {value}" for key, value in places]
     return lines + _finality_notice(d)
+
+
+def _origin(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
+    """Who emitted the event: its contract; on a Cosmos chain, the contract if one did, and
+    the message type of a message match."""
+    if not is_cosmos(d):
+        return [("notify.label_contract", _address(explorer_url, d.event.contract))]
+    contract, message = contract_part(d), message_type(d.event)
+    origin = [("notify.label_contract", _part(explorer_url, contract))] if contract else []
+    if message is not None:
+        origin.append(("notify.label_message", _code(message)))
+    return origin
+
+
+def _places(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
+    """Its block and transaction, linked to the explorer; a Cosmos block-level event has no
+    transaction, and says so."""
+    event = d.event
+    block = _link(explorer_url, f"/block/{event.block_number}", f"{event.block_number:,}")
+    if not event.transaction_hash:
+        transaction = escape_markdown(translate(d.language, "notify.block_level"))
+    else:
+        shown = short(event.transaction_hash) if explorer_url else _code(event.transaction_hash)
+        transaction = _link(explorer_url, explorer_path(event), shown)
+    return [("notify.label_block", block), ("notify.label_transaction", transaction)]
 
 
 def _reverted_notice(language: str) -> list[str]:
@@ -203,7 +228,17 @@ def _argument_fields(d: DueDelivery, explorer_url: str | None, budget: int) -> l
 def _argument_values(
     d: DueDelivery, explorer_url: str | None, token: TokenInfo | None
 ) -> list[tuple[str, str, str]]:
-    """(name, value in markdown, value as escaped plain text) in ABI order."""
+    """(name, value in markdown, value as escaped plain text) in ABI order, or of each
+    attribute of a Cosmos event."""
+    if is_cosmos(d):
+        return [
+            (
+                name,
+                "".join(_part(explorer_url, part) for part in parts),
+                escape_markdown(plain_text(parts)),
+            )
+            for name, parts in attributes(d)
+        ]
     values = []
     for name, value, param in arguments(d):
         plain = escape_markdown(plain_value(value, param, token))
@@ -212,6 +247,16 @@ def _argument_values(
         else:
             values.append((name, plain, plain))
     return values
+
+
+def _part(explorer_url: str | None, part: Part) -> str:
+    """A stretch of a Cosmos value: text, or an address shown as EVM addresses are (short and
+    linked, or whole where the explorer has no page for it)."""
+    if part.address is None:
+        return escape_markdown(part.text)
+    if part.linked and explorer_url is not None:
+        return _link(explorer_url, f"/address/{part.address}", escape_markdown(part.text))
+    return _code(part.address)
 
 
 def render_digests(
@@ -253,7 +298,7 @@ def _digest_line(d: DueDelivery, explorer_url: str | None) -> str:
     """`• Transfer · block 7: from 0x…, value 1.5 TKN`, the arguments shortened to fit."""
     event = d.event
     block = translate(d.language, "notify.digest_block", block=f"{event.block_number:,}")
-    where = _link(explorer_url, f"/tx/{event.transaction_hash}", escape_markdown(block))
+    where = _link(explorer_url, explorer_path(event), escape_markdown(block))
     marker = ""
     if d.kind == REVERTED_KIND:
         marker = "⚠️ " + escape_markdown(translate(d.language, "notify.digest_reverted")) + " "

@@ -1,6 +1,6 @@
 """What every chat channel says about an event, before any markup: its name, its arguments as
 plain text (token amounts in whole tokens, integers grouped, long values shortened), and which
-deliveries a channel plans at all."""
+deliveries a channel plans at all. Cosmos events read as notifier/cosmos_text.py says."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import orjson
 from eth_utils.address import is_hex_address, to_checksum_address
 
 from locales import translate
+from notifier.cosmos_text import attribute_summary, cosmos_title, is_cosmos
 from notifier.render import render_args
 from storage.deliveries import AbiParam, DueDelivery, JsonValue
 
@@ -81,6 +82,9 @@ def token_of(d: DueDelivery) -> TokenInfo | None:
 
 
 def event_name(d: DueDelivery) -> str:
+    """The title of the notification: the event's name, or a Cosmos event's title."""
+    if is_cosmos(d):
+        return cosmos_title(d)
     return d.event.event_name or translate(d.language, "notify.unknown_event")
 
 
@@ -92,11 +96,13 @@ def arguments(d: DueDelivery) -> list[tuple[str, JsonValue, AbiParam | None]]:
 
 
 def argument_summary(d: DueDelivery, token: TokenInfo | None) -> str:
-    """`from 0xf39F…2266, to 0x7099…79C8, value 1.5 TKN`: a digest line's arguments, shortened
-    to MAX_DIGEST_LINE_CHARS."""
-    summary = ", ".join(
-        f"{name} {plain_value(value, param, token)}" for name, value, param in arguments(d)
-    )
+    """`from 0xf39F…2266, to 0x7099…79C8, value 1.5 TKN`: a digest line's arguments (a Cosmos
+    event's attributes), shortened to MAX_DIGEST_LINE_CHARS."""
+    if is_cosmos(d):
+        pairs = attribute_summary(d)
+    else:
+        pairs = [(name, plain_value(value, param, token)) for name, value, param in arguments(d)]
+    summary = ", ".join(f"{name} {value}" for name, value in pairs)
     if len(summary) > MAX_DIGEST_LINE_CHARS:
         summary = summary[: MAX_DIGEST_LINE_CHARS - 1] + "…"
     return summary

@@ -7,7 +7,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -25,7 +25,14 @@ from notifier.policy import (
 )
 from notifier.render import render_webhook_body
 from notifier.telegram_render import nothing_to_edit
-from storage.deliveries import DueDelivery, claim_round, record_attempt, settle_unsent
+from storage.deliveries import (
+    ChainFacts,
+    DueDelivery,
+    claim_round,
+    record_attempt,
+    settle_unsent,
+)
+from watcher.cosmos_denoms import Denom
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +61,32 @@ LEASE_MARGIN_S = 5.0
 
 @dataclass(frozen=True, slots=True)
 class ChainInfo:
-    """What rendering needs to know about a configured chain."""
+    """What rendering needs to know about a configured chain: its family ("evm", "cosmos")
+    and, on a Cosmos chain, its account address prefix and denominations."""
 
     chain_id: int | str  # EVM: the EIP-155 integer; Cosmos: the network id, e.g. "cosmoshub-4"
     explorer_url: str | None
+    family: str = "evm"
+    denoms: tuple[Denom, ...] = ()
+    bech32_prefix: str | None = None
+
+    @property
+    def facts(self) -> ChainFacts:
+        return ChainFacts(self.family, self.bech32_prefix, self.denoms)
+
+
+def with_chain_facts(
+    due: Sequence[DueDelivery], chains: Mapping[str, ChainInfo]
+) -> list[DueDelivery]:
+    """The deliveries with what the settings say of their chains, which the renderers of every
+    channel read from the delivery itself (a claim knows nothing of the settings)."""
+    facts = {name: chain.facts for name, chain in chains.items()}
+    return [
+        replace(d, chain_facts=facts[d.event.chain])
+        if d.event.chain in facts and facts[d.event.chain] != d.chain_facts
+        else d
+        for d in due
+    ]
 
 
 def _utc_now() -> datetime:
@@ -151,7 +180,7 @@ class Notifier:
             if claim.muted:
                 logger.info("notifier round: %d muted", claim.muted)
             return claim.muted
-        jobs = self._jobs(claim.due)
+        jobs = self._jobs(with_chain_facts(claim.due, self._chains))
         results = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
         _log_round([batch for batch, _ in jobs], results, claim.muted)
         return len(claim.due) + claim.muted

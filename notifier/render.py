@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 import orjson
 from eth_utils.address import is_hex_address, to_checksum_address
 
+from notifier.cosmos_text import event_index, explorer_path, is_cosmos, message_index
 from storage.deliveries import AbiParam, DueDelivery, JsonValue
 
 
 def render_webhook_body(d: DueDelivery, chain_id: int | str, explorer_url: str | None) -> bytes:
     """The webhook payload: where and when the event happened, and its arguments."""
+    if is_cosmos(d):
+        return orjson.dumps(_cosmos_body(d, chain_id, explorer_url))
     event = d.event
     body: dict[str, JsonValue] = {
         "type": d.kind,
@@ -33,6 +36,33 @@ def render_webhook_body(d: DueDelivery, chain_id: int | str, explorer_url: str |
         body["topics"] = list(event.topics)
         body["data"] = event.data
     return orjson.dumps(body)
+
+
+def _cosmos_body(
+    d: DueDelivery, chain_id: int | str, explorer_url: str | None
+) -> dict[str, JsonValue]:
+    """A Cosmos event in the same shape: `msg_index` and `event_index` (null for message and
+    failed-transaction matches) in place of `log_index`, null for the transaction of a
+    block-level event and for the contract of an event no contract emitted, the attributes
+    as stored (a repeated key keeps all its values, in order, as a list)."""
+    event = d.event
+    page = None if explorer_url is None else explorer_url.rstrip("/") + explorer_path(event)
+    return {
+        "type": d.kind,
+        "subscription_id": d.subscription_id,
+        "chain": event.chain,
+        "chain_id": chain_id,
+        "block_number": event.block_number,
+        "block_hash": event.block_hash,
+        "transaction_hash": event.transaction_hash or None,
+        "msg_index": message_index(event),
+        "event_index": event_index(event),
+        "contract": event.contract or None,
+        "event": event.event_name,
+        "args": dict(event.args),
+        "explorer_url": page,
+        "provisional": d.provisional,
+    }
 
 
 def transaction_link(explorer_url: str | None, transaction_hash: str) -> str | None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 
 from locales import translate
+from notifier.cosmos_text import (
+    Part,
+    attributes,
+    contract_part,
+    explorer_path,
+    is_cosmos,
+    message_type,
+)
 from notifier.event_text import (
     CONFIRMED_KIND,
     DIGEST_THRESHOLD,
@@ -54,6 +63,9 @@ __all__ = [
 
 MAX_MESSAGE_CHARS = 4096
 DIGEST_HEADER_RESERVE = 200
+# Room for the line saying how many arguments were left out, in any language.
+OMITTED_NOTE_RESERVE = 100
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,26 +120,66 @@ def _edit(d: DueDelivery, explorer_url: str | None) -> TelegramSend:
 
 def render_message(d: DueDelivery, explorer_url: str | None) -> TelegramMessage:
     """The notification of one event in the language of the destination's owner."""
-    language, event, token = d.language, d.event, token_of(d)
-    lines = _reverted_notice(language) if d.kind == REVERTED_KIND else []
-    lines.append(f"<b>{escape(event_name(d))}</b> · {escape(event.chain)}")
-    lines.append(
-        _labeled(language, "notify.label_contract", _address(explorer_url, event.contract))
-    )
-    arguments = [
-        f"{escape(name)}: {value}" for name, value in _argument_values(d, explorer_url, token)
-    ]
-    lines += ["", *arguments] if arguments else []
+    language = d.language
+    head = _reverted_notice(language) if d.kind == REVERTED_KIND else []
+    head.append(f"<b>{escape(event_name(d))}</b> · {escape(d.event.chain)}")
+    head += [_labeled(language, key, value) for key, value in _origin(d, explorer_url)]
+    tail = ["", *(_labeled(language, key, value) for key, value in _places(d, explorer_url))]
+    tail += _finality_notice(d)
+    arguments = [f"{escape(name)}: {value}" for name, value in _argument_values(d, explorer_url)]
+    if arguments:
+        head += ["", *_fitting(arguments, head + tail, language)]
+    return TelegramMessage("\n".join(head + tail), _buttons(d, explorer_url))
+
+
+def _origin(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
+    """Who emitted the event: its contract; on a Cosmos chain, the contract if one did, and
+    the message type of a message match."""
+    if not is_cosmos(d):
+        return [("notify.label_contract", _address(explorer_url, d.event.contract))]
+    contract, message = contract_part(d), message_type(d.event)
+    origin = [("notify.label_contract", _part(explorer_url, contract))] if contract else []
+    if message is not None:
+        origin.append(("notify.label_message", f"<code>{escape(message)}</code>"))
+    return origin
+
+
+def _places(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
+    """Its block and transaction, linked to the explorer; a Cosmos block-level event has no
+    transaction, and says so."""
+    event = d.event
     block = _link(explorer_url, f"/block/{event.block_number}", f"{event.block_number:,}")
-    transaction = (
-        _link(explorer_url, f"/tx/{event.transaction_hash}", short(event.transaction_hash))
-        if explorer_url is not None
-        else f"<code>{escape(event.transaction_hash)}</code>"
-    )
-    lines += ["", _labeled(language, "notify.label_block", block)]
-    lines.append(_labeled(language, "notify.label_transaction", transaction))
-    lines += _finality_notice(d)
-    return TelegramMessage("\n".join(lines), _buttons(d, explorer_url))
+    if not event.transaction_hash:
+        transaction = escape(translate(d.language, "notify.block_level"))
+    elif explorer_url is not None:
+        transaction = _link(explorer_url, explorer_path(event), short(event.transaction_hash))
+    else:
+        transaction = f"<code>{escape(event.transaction_hash)}</code>"
+    return [("notify.label_block", block), ("notify.label_transaction", transaction)]
+
+
+def _fitting(arguments: list[str], others: list[str], language: str) -> list[str]:
+    """The argument lines that fit in one message beside the `others`; when some do not, a
+    last line says how many were left out (a Cosmos event may carry hundreds of attributes)."""
+    room = MAX_MESSAGE_CHARS - _visible_chars("\n".join([*others, ""]))
+    sizes = [_visible_chars(line) + 1 for line in arguments]
+    if sum(sizes) <= room:
+        return arguments
+    room -= OMITTED_NOTE_RESERVE
+    kept: list[str] = []
+    for line, size in zip(arguments, sizes, strict=True):
+        if size > room:
+            break
+        kept.append(line)
+        room -= size
+    omitted = translate(language, "notify.more_arguments", count=len(arguments) - len(kept))
+    return [*kept, f"<i>{escape(omitted)}</i>"]
+
+
+def _visible_chars(html: str) -> int:
+    """Characters of our HTML that Telegram counts against its limit: the text without its
+    tags, in UTF-16 code units (all text in it is escaped, so every `<` opens a tag)."""
+    return len(unescape(_TAG.sub("", html)).encode("utf-16-le")) // 2
 
 
 def _finality_notice(d: DueDelivery) -> list[str]:
@@ -169,7 +221,7 @@ def _digest_line(d: DueDelivery, explorer_url: str | None, token: TokenInfo | No
     """`• Transfer · block 7: from 0x…, value 1.5 TKN`, the arguments shortened to fit."""
     event = d.event
     block = translate(d.language, "notify.digest_block", block=f"{event.block_number:,}")
-    where = _link(explorer_url, f"/tx/{event.transaction_hash}", escape(block))
+    where = _link(explorer_url, explorer_path(event), escape(block))
     summary = argument_summary(d, token)
     marker = ""
     if d.kind == REVERTED_KIND:
@@ -192,7 +244,7 @@ def _labeled(language: str, key: str, value_html: str) -> str:
 def _buttons(d: DueDelivery, explorer_url: str | None) -> tuple[Button, ...]:
     buttons = [_mute_button(d)]
     if explorer_url is not None:
-        url = explorer_url.rstrip("/") + "/tx/" + d.event.transaction_hash
+        url = explorer_url.rstrip("/") + explorer_path(d.event)
         buttons.append(Button(translate(d.language, "notify.button_explorer"), url=url))
     return tuple(buttons)
 
@@ -202,9 +254,14 @@ def _mute_button(d: DueDelivery) -> Button:
     return Button(text, callback_data=f"mute:{d.subscription_id}")
 
 
-def _argument_values(
-    d: DueDelivery, explorer_url: str | None, token: TokenInfo | None
-) -> list[tuple[str, str]]:
+def _argument_values(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
+    """(name, value in HTML) of each argument, or of each attribute of a Cosmos event."""
+    if is_cosmos(d):
+        return [
+            (name, "".join(_part(explorer_url, part) for part in parts))
+            for name, parts in attributes(d)
+        ]
+    token = token_of(d)
     values = []
     for name, value, param in arguments(d):
         if isinstance(value, str) and is_address(value, param):
@@ -212,6 +269,16 @@ def _argument_values(
         else:
             values.append((name, escape(plain_value(value, param, token))))
     return values
+
+
+def _part(explorer_url: str | None, part: Part) -> str:
+    """A stretch of a Cosmos value: text, or an address shown as EVM addresses are (short and
+    linked, or whole where the explorer has no page for it)."""
+    if part.address is None:
+        return escape(part.text)
+    if part.linked and explorer_url is not None:
+        return _link(explorer_url, f"/address/{part.address}", escape(part.text))
+    return f"<code>{escape(part.address)}</code>"
 
 
 def _address(explorer_url: str | None, address: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -51,6 +51,31 @@ class DueEvent:
     args: dict[str, JsonValue]
     topics: tuple[str, ...]
     data: str
+    msg_index: int | None = None
+    """On a Cosmos chain, the message of the transaction that emitted the event, when known."""
+
+
+class DisplayDenom(Protocol):
+    """How amounts of one denomination read: `base` units, shown as amount / 10**exponent
+    `display` (watcher.cosmos_denoms.Denom is one; storage names the shape, not the class)."""
+
+    @property
+    def base(self) -> str: ...
+    @property
+    def display(self) -> str: ...
+    @property
+    def exponent(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFacts:
+    """What the settings say of an event's chain that rendering needs and the database does
+    not hold: its family and, on a Cosmos chain, its account address prefix and
+    denominations. The notifier fills them in after claiming (notifier/loop.py ChainInfo)."""
+
+    family: str = "evm"
+    bech32_prefix: str | None = None
+    denoms: tuple[DisplayDenom, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +85,8 @@ class DueDelivery:
     `token_symbol` and `token_decimals` are those of the subscribed contract when it is an
     ERC-20 token whose chain told them. `provisional` marks a notification sent before its
     event was confirmed. `original_ref` is, for a confirmation or a correction, the chat's id
-    of the notification it settles, when that was a message of its own.
+    of the notification it settles, when that was a message of its own. `chain_facts` are
+    those of the configured chain, set by the notifier (a claim leaves EVM's defaults).
     """
 
     id: str
@@ -75,6 +101,7 @@ class DueDelivery:
     token_decimals: int | None = None
     provisional: bool = False
     original_ref: str | None = None
+    chain_facts: ChainFacts = field(default_factory=ChainFacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +167,7 @@ SELECT dl.id AS id, dl.kind AS kind, dl.attempts AS attempts,
        e.chain AS chain, e.block_number AS block_number, e.block_hash AS block_hash,
        e.transaction_hash AS transaction_hash, e.log_index AS log_index, e.contract AS contract,
        e.event_name AS event_name, e.args AS args, e.topics AS topics, e.data AS data,
+       e.msg_index AS msg_index,
        c.abi AS abi, c.symbol AS token_symbol, c.decimals AS token_decimals,
        u.language AS language
 FROM deliveries dl
@@ -222,6 +250,7 @@ def _due_delivery(row: dict[str, Any]) -> DueDelivery:
         args=dict(_json(row["args"])),
         topics=topics,
         data=row["data"],
+        msg_index=None if row["msg_index"] is None else int(row["msg_index"]),
     )
     destination = DueDestination(
         id=int(row["destination_id"]),

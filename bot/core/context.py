@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bot.core.caller import Caller
-from bot.core.ports import ChainLookup
+from bot.core.ports import ChainLookup, CosmosChainFacts
 from bot.core.replies import Reply, text
 from locales import pick_language
 from notifier.webhook_targets import DISCORD_API_URL
@@ -15,13 +16,15 @@ from storage.users import Account, ensure_account, reactivate_chat_destination
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
     """The configured chain names (in the order offered), the port to them, whether webhooks
-    may point at private or loopback addresses, and the Discord API whose host pasted
-    Discord webhook URLs may also be on (besides discord.com)."""
+    may point at private or loopback addresses, the Discord API whose host pasted Discord
+    webhook URLs may also be on (besides discord.com), and which of the chains are Cosmos SDK
+    chains (by name; every other chain is an EVM chain)."""
 
     chains: tuple[str, ...]
     lookup: ChainLookup
     allow_private_webhooks: bool = False
     discord_api_url: str = DISCORD_API_URL
+    cosmos: Mapping[str, CosmosChainFacts] = field(default_factory=dict)
 
 
 async def account_of(caller: Caller) -> Account:

@@ -18,7 +18,8 @@ MAX_DECIMALS = 255
 
 async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order: Order) -> Reply:
     """Store the order's subscriptions (watchers reload) and say which recent events of the
-    chain they would have matched."""
+    chain they would have matched. The chain port looks EVM logs up only: on a Cosmos chain
+    the reply says that past events are not looked up."""
     destination_id = order.destination_id
     if destination_id is None:
         destination_id = await ensure_chat_destination(
@@ -39,6 +40,14 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
         # and is edited once the block is confirmed or reverted.
         instant=True,
     )
+    created = text("bot.wizard.created", count=len(ids), ids=", ".join(f"#{i}" for i in ids))
+    more = (
+        choice("bot.choice.list", "menu:list"),
+        choice("bot.choice.subscribe", "menu:subscribe"),
+    )
+    if order.chain in settings.cosmos:
+        skipped = (text("bot.cosmos.recent_skipped"),)
+        return Reply(created, (more,), skipped, account.language)
     sources = [
         ActiveSubscription(
             subscription_id=subscription_id,
@@ -52,11 +61,6 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
         for subscription_id, event in zip(ids, order.events, strict=True)
     ]
     matches = await settings.lookup.fetch_recent_matches(order.chain, sources, RECENT_MATCHES)
-    created = text("bot.wizard.created", count=len(ids), ids=", ".join(f"#{i}" for i in ids))
-    more = (
-        choice("bot.choice.list", "menu:list"),
-        choice("bot.choice.subscribe", "menu:subscribe"),
-    )
     return Reply(created, (more,), _recent(matches), account.language)
 
 

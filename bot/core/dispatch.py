@@ -79,7 +79,7 @@ class BotCore:
             return await show_destinations(caller)
         if name == "status":
             return await show_status(caller)
-        return await show_help(caller)
+        return await show_help(caller, self.settings)
 
     async def message(self, caller: Caller, text_: str, now: datetime) -> Reply:
         """Free text: an answer to the wizard, the one-line form, or a hint."""

@@ -33,6 +33,10 @@ _PARAMS: Mapping[str, tuple[str, ...]] = {
     "filter.bad_operator": ("name", "type", "operator", "expected"),
     "filter.bad_value": ("name", "type", "value"),
     "filter.out_of_range": ("name", "type", "value", "minimum", "maximum"),
+    # Filters of Cosmos chains (watcher/cosmos_filters.py).
+    "filter.wrong_prefix": ("name", "value", "prefix", "expected"),
+    "filter.unknown_denom": ("name", "denom", "known"),
+    "filter.amount_precision": ("name", "value", "denom", "decimals"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.caller import Caller
 from bot.core.context import account_of, admins_only, not_found, parse_id
+from bot.core.cosmos_kinds import describe_subscription, listed_target
 from bot.core.replies import ChoiceRow, Reply, SampleNotification, Text, choice, text
 from notifier.webhook_targets import webhook_host
 from storage.deliveries import AbiParam, JsonValue, abi_params_of
@@ -51,12 +52,25 @@ def _event(row: SubscriptionRow) -> str:
     return row.event_name or "*"
 
 
+def _is_cosmos(row: SubscriptionRow) -> bool:
+    """EVM contracts are always 0x addresses; a Cosmos subscription's is "" or bech32."""
+    return not row.address.startswith("0x")
+
+
+def _target(row: SubscriptionRow) -> str:
+    """What a listing line names besides the event: the contract, and on a Cosmos chain,
+    where the address is often in the filter (`recipient == cosmos1…`), the filter too."""
+    if not _is_cosmos(row):
+        return row.address
+    return listed_target(row.event_name, row.address, row.filter_expr)
+
+
 def _line(row: SubscriptionRow, muted_until: datetime | None, now: datetime) -> Text:
     common: dict[str, str | int] = {
         "id": row.id,
         "chain": row.chain,
         "event": _event(row),
-        "address": row.address,
+        "address": _target(row),
     }
     if row.status == "paused":
         return text("bot.list.line_paused", **common)
@@ -124,19 +138,22 @@ async def _detail(caller: Caller, account: Account, row: SubscriptionRow, now: d
     muted_until = (await fetch_mutes([row.id])).get(row.id)
     muted = muted_until is not None and muted_until > now
     destination = _destination(row)
+    cosmos = _is_cosmos(row)
     summary = text(
-        "bot.sub.detail",
+        "bot.cosmos.sub.detail" if cosmos else "bot.sub.detail",
         id=row.id,
         chain=row.chain,
-        address=row.address,
+        address=row.address or "—",
         event=_event(row),
         filter=row.filter_expr or "—",
     )
+    watched = (describe_subscription(row.event_name, row.address, row.filter_expr),)
     status = _line(row, muted_until, now)
     speed = text("bot.sub.speed_instant" if row.instant else "bot.sub.speed_confirmed")
     choices = _detail_choices(row, muted) if caller.may_change else ()
     back = (choice("bot.choice.list", "menu:list"),)
-    return Reply(summary, (*choices, back), (status, speed, destination), account.language)
+    extra = (*(watched if cosmos else ()), status, speed, destination)
+    return Reply(summary, (*choices, back), extra, account.language)
 
 
 def _destination(row: SubscriptionRow) -> Text:

@@ -1,4 +1,5 @@
-"""The one-line form: `subscribe <chain> <address> <event> [filter]`, delivered to this chat."""
+"""The one-line form: `subscribe <chain> <address> <event> [filter]`, delivered to this chat
+(on a Cosmos SDK chain the address is optional: bot/core/oneline_cosmos.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, admins_only
 from bot.core.creation import fulfil
 from bot.core.input_errors import attempt
+from bot.core.oneline_cosmos import cosmos_order, cosmos_usage
 from bot.core.ports import ContractInfo
 from bot.core.replies import Reply, Text, text
 from bot.core.wizard import Order
@@ -48,12 +50,20 @@ async def subscribe_in_one_line(settings: CoreSettings, caller: Caller, line: st
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
-    request = split_one_line(line)
-    if request is None:
-        return Reply(text("bot.oneline.usage"), language=account.language)
-    order, problem = await _order(settings, request)
-    if order is None:
+    command, chain, rest = [*line.split(None, 2), "", "", ""][:3]
+    chain = chain.lower()
+    if command.lower().lstrip("/") == "subscribe" and chain in settings.cosmos:
+        usage = cosmos_usage(chain, settings.cosmos[chain])
+        if not rest.strip():
+            return Reply(usage, language=account.language)
+        order, problem = cosmos_order(chain, settings.cosmos[chain], rest)
+    else:
         usage = text("bot.oneline.usage")
+        request = split_one_line(line)
+        if request is None:
+            return Reply(usage, language=account.language)
+        order, problem = await _order(settings, request)
+    if order is None:
         return Reply(problem or text("bot.error.input"), extra=(usage,), language=account.language)
     return await fulfil(settings, caller, account, order)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from storage.subscriptions import ActiveSubscription
+from watcher.cosmos_denoms import Denom
 from watcher.types import ChainEvent
 
 
@@ -19,6 +20,26 @@ class ContractInfo:
     name: str | None = None
     symbol: str | None = None
     decimals: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CosmosChainFacts:
+    """A Cosmos SDK chain as the core checks what people type for it: the account address
+    prefix (`cosmos`: accounts and contracts are `cosmos1…`, validators `cosmosvaloper1…`) and
+    the denominations amounts may be written in (`1.5ATOM` or `1500000uatom`)."""
+
+    bech32_prefix: str
+    denoms: tuple[Denom, ...] = ()
+
+    @property
+    def validator_prefix(self) -> str:
+        """The SDK's default for validator operators: the account prefix and `valoper`."""
+        return f"{self.bech32_prefix}valoper"
+
+    @property
+    def denoms_by_base(self) -> Mapping[str, Denom]:
+        """The denominations as the Cosmos filter parser takes them (the watcher's too)."""
+        return {denom.base: denom for denom in self.denoms}
 
 
 class ChainLookup(Protocol):

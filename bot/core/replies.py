@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from locales import DEFAULT_LANGUAGE
-from storage.deliveries import AbiParam, JsonValue
+from storage.deliveries import AbiParam, ChainFacts, JsonValue
 
 MAX_ACTION_BYTES = 64
 
@@ -49,7 +49,9 @@ class SampleNotification:
 
     It carries what a claimed delivery of the subscription carries: the arguments stored as
     the watcher stores decoded ones, the event's ABI inputs, the token's symbol and decimals,
-    and whether the notification goes out before confirmations (`provisional`).
+    whether the notification goes out before confirmations (`provisional`), and what the
+    settings say of the chain (`chain_facts`: a Cosmos chain's sample reads as Cosmos events
+    do only with its family, address prefix and denominations).
     """
 
     subscription_id: int
@@ -61,6 +63,7 @@ class SampleNotification:
     token_symbol: str | None = None
     token_decimals: int | None = None
     provisional: bool = False
+    chain_facts: ChainFacts = field(default_factory=ChainFacts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,17 @@ from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, admins_only
 from bot.core.creation import fulfil
 from bot.core.replies import Reply
-from bot.core.wizard import Outcome, TextInput, WizardInput, advance, start, start_at_chain
+from bot.core.wizard import (
+    Outcome,
+    TextInput,
+    WizardFacts,
+    WizardInput,
+    advance,
+    start,
+    start_at_chain,
+)
 from bot.core.wizard_checks import checked_address
 from bot.core.wizard_state import Step, WizardState, from_stored, stored_form
-from bot.core.wizard_views import WizardFacts
 from storage.users import DISCORD_WEBHOOK, WEBHOOK, Account, list_webhook_destinations
 from storage.wizards import fetch_wizard, save_wizard
 
@@ -38,13 +45,15 @@ async def start_wizard_with(
 ) -> Reply:
     """Begin a new pass with the chain and address (and perhaps the filter) already given,
     as a slash command's options give them; each is checked as if typed, and the first
-    one refused is asked for again with what was wrong."""
+    one refused is asked for again with what was wrong. On a Cosmos chain the address
+    waits until the person chooses what to watch."""
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
     facts = await _facts(settings, account)
-    outcome = start_at_chain(await _load(caller, now), chain, facts, now, filter_text)
-    if outcome.state.step == Step.ADDRESS:
+    previous = await _load(caller, now)
+    outcome = start_at_chain(previous, chain, facts, now, filter_text, address)
+    if outcome.state.step == Step.ADDRESS and outcome.state.chain not in settings.cosmos:
         facts = await _with_contract(settings, facts, outcome.state.chain, address)
         outcome = advance(outcome.state, TextInput(address), facts, now)
     return await _finish(settings, caller, account, outcome)
@@ -70,7 +79,12 @@ async def wizard_input(
         return admins_only(account)
     state = await _load(caller, now)
     facts = await _facts(settings, account)
-    if isinstance(given, TextInput) and state.is_active(now) and state.step == Step.ADDRESS:
+    if (
+        isinstance(given, TextInput)
+        and state.is_active(now)
+        and state.step == Step.ADDRESS
+        and state.chain not in settings.cosmos
+    ):
         facts = await _with_contract(settings, facts, state.chain, given.text)
     return await _finish(settings, caller, account, advance(state, given, facts, now))
 
@@ -90,13 +104,18 @@ async def _facts(settings: CoreSettings, account: Account) -> WizardFacts:
         (hook.id, urlsplit(hook.target).hostname or "?") for hook in hooks if hook.kind == WEBHOOK
     )
     discord_webhooks = tuple(hook.id for hook in hooks if hook.kind == DISCORD_WEBHOOK)
-    return WizardFacts(settings.chains, webhooks=webhooks, discord_webhooks=discord_webhooks)
+    return WizardFacts(
+        settings.chains,
+        webhooks=webhooks,
+        discord_webhooks=discord_webhooks,
+        cosmos=settings.cosmos,
+    )
 
 
 async def _with_contract(
     settings: CoreSettings, facts: WizardFacts, chain: str, typed: str
 ) -> WizardFacts:
-    """Ask the chain about a well-formed address, so the wizard can skip the ABI question."""
+    """Ask an EVM chain about a well-formed address, so the wizard can skip the ABI question."""
     address, _ = checked_address(typed)
     if address is None:
         return facts

@@ -1,11 +1,15 @@
 """The subscribe wizard as a pure transition: (state, input, facts, now) -> new state and reply.
 
 Chain, contract address, the source of the ABI, the events (several may be chosen), an
-optional filter, the destination, and a confirmation. Any input at any step gets an answer
-that says what to do and keeps the wizard usable; nothing here raises for bad input.
+optional filter, the destination, and a confirmation. On a Cosmos SDK chain: what to watch
+(tokens received or sent by an address, delegations to a validator, governance votes, a
+CosmWasm contract's events, an address's failed transactions, or an event type typed), its
+address, an optional filter, the destination and a confirmation. Any input at any step gets
+an answer that says what to do and keeps the wizard usable; nothing here raises for bad input.
 
-This module starts a pass and routes each input to its step's handler (wizard_steps); the
-inputs and results are in wizard_types, the questions in wizard_views.
+This module starts a pass and routes each input to its step's handler (wizard_steps, and
+wizard_cosmos on Cosmos chains); the inputs and results are in wizard_types, the questions in
+wizard_views and wizard_cosmos_views.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.core import wizard_cosmos
 from bot.core.replies import Reply, text
 from bot.core.wizard_state import Step, WizardState, idle, new_run
 from bot.core.wizard_steps import (
     abi_typed,
     address_typed,
+    at_chain,
     at_step,
     chain_chosen,
     chain_typed,
@@ -41,9 +47,9 @@ from bot.core.wizard_types import (
     Order,
     Outcome,
     TextInput,
+    WizardFacts,
     WizardInput,
 )
-from bot.core.wizard_views import WizardFacts
 
 __all__ = [
     "MAX_ABI_BYTES",
@@ -53,6 +59,7 @@ __all__ = [
     "Order",
     "Outcome",
     "TextInput",
+    "WizardFacts",
     "WizardInput",
     "advance",
     "start",
@@ -66,20 +73,29 @@ def start(previous: WizardState, facts: WizardFacts, now: datetime) -> Outcome:
         return Outcome(idle(now, previous.run), Reply(text("bot.wizard.no_chains")))
     state = WizardState(Step.CHAIN, new_run(now, previous.run), now)
     if len(facts.chains) == 1:
-        state = state.moved(Step.ADDRESS, now, chain=facts.chains[0])
+        state = at_chain(state, facts.chains[0], facts, now)
     return at_step(state, facts)
 
 
 def start_at_chain(
-    previous: WizardState, chain: str, facts: WizardFacts, now: datetime, filter_text: str = ""
+    previous: WizardState,
+    chain: str,
+    facts: WizardFacts,
+    now: datetime,
+    filter_text: str = "",
+    address: str = "",
 ) -> Outcome:
     """A new pass whose chain came with the command that started it (a slash command's
     options), checked as if typed. A filter given too waits in the state until the events
-    are chosen, when it is checked against them."""
+    are chosen, when it is checked against them. On a Cosmos chain a given address waits
+    too, until the choice of what to watch asks for one (on other chains the caller gives
+    it as the answer to the address question)."""
     if not facts.chains:
         return start(previous, facts, now)
     run = new_run(now, previous.run)
-    state = WizardState(Step.CHAIN, run, now, filter_text=filter_text.strip())
+    state = WizardState(
+        Step.CHAIN, run, now, filter_text=filter_text.strip(), pending_address=address.strip()
+    )
     return chain_typed(state, chain, facts, now)
 
 
@@ -92,9 +108,13 @@ def advance(state: WizardState, given: WizardInput, facts: WizardFacts, now: dat
         return Outcome(idle(now, state.run), Reply(text(unexpected)))
     if isinstance(given, ActionInput):
         return _on_action(state, given.action, facts, now)
+    cosmos = state.chain in facts.cosmos
     if isinstance(given, FileInput):
+        if cosmos:  # no ABI on Cosmos chains
+            return rejected(text("bot.wizard.file_unexpected"), state, facts)
         return file_given(state, given, facts, now)
-    handler = _TEXT_HANDLERS.get(state.step)
+    handlers = wizard_cosmos.TEXT_HANDLERS if cosmos else _TEXT_HANDLERS
+    handler = handlers.get(state.step)
     if handler is None:
         return rejected(text("bot.wizard.use_buttons"), state, facts)
     return handler(state, given.text, facts, now)
@@ -111,7 +131,9 @@ def _on_action(state: WizardState, token: str, facts: WizardFacts, now: datetime
     verb, argument = parts[2], (parts[3] if len(parts) > 3 else "")
     if verb == "x":
         return _cancelled(state, now)
-    handler = _ACTION_HANDLERS.get((state.step, verb))
+    cosmos = state.chain in facts.cosmos
+    handlers = wizard_cosmos.ACTION_HANDLERS if cosmos else _ACTION_HANDLERS
+    handler = handlers.get((state.step, verb))
     if handler is None:
         return rejected(text("bot.expired"), state, facts)
     return handler(state, argument, facts, now)

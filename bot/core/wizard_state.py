@@ -19,6 +19,7 @@ _RUN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 class Step(StrEnum):
     IDLE = "idle"
     CHAIN = "chain"
+    KIND = "kind"  # Cosmos chains: what to watch (tokens received, delegations, votes, …)
     ADDRESS = "address"
     ABI = "abi"
     EVENTS = "events"
@@ -33,6 +34,12 @@ class WizardState:
 
     `run` names this pass through the wizard; every action carries it, so buttons of an
     earlier pass (or of somebody else's) are told apart from current ones.
+
+    On a Cosmos chain `kind` is what the pass watches (a code of bot/core/cosmos_kinds.py),
+    `address` the bech32 address it asked for, `event_type` the event type or message type
+    URL typed for the kind that asks for one, and `filter_text` the filter typed besides the
+    kind's own; `filters` then holds the stored filter of each event. `pending_address` is an
+    address given with the command that started the pass, checked once a kind asks for one.
     """
 
     step: Step
@@ -50,6 +57,9 @@ class WizardState:
     destination_id: int | None = None
     destination_label: str = ""
     detected: bool = False
+    kind: str = ""
+    event_type: str = ""
+    pending_address: str = ""
 
     @property
     def abi(self) -> list[dict[str, Any]]:
@@ -77,6 +87,11 @@ def idle(now: datetime, run: str = "") -> WizardState:
     return WizardState(Step.IDLE, run, now)
 
 
+# Answers read as text (the chain and the kind are looked up by, too): any other value makes
+# a stored wizard unreadable.
+_LOOKED_UP = ("chain", "kind", "event_type", "pending_address")
+
+
 def stored_form(state: WizardState) -> StoredWizard:
     data = asdict(state)
     data.pop("step")
@@ -93,6 +108,8 @@ def from_stored(stored: StoredWizard | None, now: datetime) -> WizardState:
         return idle(now)
     try:
         data = dict(stored.data)
+        if not all(isinstance(data.get(name, ""), str) for name in _LOOKED_UP):
+            return idle(now)
         data["selected"] = tuple(int(index) for index in data.get("selected", ()))
         data["filters"] = tuple(str(source) for source in data.get("filters", ()))
         return WizardState(step=Step(stored.step), updated_at=stored.updated_at, **data)

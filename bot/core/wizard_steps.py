@@ -15,8 +15,8 @@ from bot.core.input_errors import attempt
 from bot.core.replies import Reply, Text, text
 from bot.core.wizard_checks import checked_address, checked_filter, parsed_abi_text
 from bot.core.wizard_state import Step, WizardState, idle
-from bot.core.wizard_types import MAX_ABI_BYTES, FileInput, Order, Outcome
-from bot.core.wizard_views import WizardFacts, prompt, with_problem
+from bot.core.wizard_types import MAX_ABI_BYTES, FileInput, Order, Outcome, WizardFacts
+from bot.core.wizard_views import prompt, with_problem
 from storage.subscriptions import NewEventSubscription
 from watcher.abi import event_selector, find_event, normalize_event
 from watcher.standards import STANDARDS
@@ -34,11 +34,19 @@ def at_step(state: WizardState, facts: WizardFacts) -> Outcome:
 # --- chain and address ------------------------------------------------------------------
 
 
+def at_chain(state: WizardState, chain: str, facts: WizardFacts, now: datetime) -> WizardState:
+    """The pass once its chain is known: a Cosmos chain asks what to watch (an address given
+    with the command waits for that), any other chain for its contract's address."""
+    if chain in facts.cosmos:
+        return state.moved(Step.KIND, now, chain=chain)
+    return state.moved(Step.ADDRESS, now, chain=chain, pending_address="")
+
+
 def chain_chosen(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:
     index = int(argument) if argument.isdigit() else -1
     if not 0 <= index < len(facts.chains):
         return rejected(text("bot.expired"), state, facts)
-    return at_step(state.moved(Step.ADDRESS, now, chain=facts.chains[index]), facts)
+    return at_step(at_chain(state, facts.chains[index], facts, now), facts)
 
 
 def chain_typed(state: WizardState, typed: str, facts: WizardFacts, now: datetime) -> Outcome:
@@ -47,7 +55,7 @@ def chain_typed(state: WizardState, typed: str, facts: WizardFacts, now: datetim
         known = ", ".join(facts.chains)
         problem = text("bot.wizard.unknown_chain", chain=name[:64], available=known)
         return rejected(problem, state, facts)
-    return at_step(state.moved(Step.ADDRESS, now, chain=name), facts)
+    return at_step(at_chain(state, name, facts, now), facts)
 
 
 def address_typed(state: WizardState, typed: str, facts: WizardFacts, now: datetime) -> Outcome:
@@ -176,17 +184,18 @@ def filter_typed(state: WizardState, typed: str, facts: WizardFacts, now: dateti
     if sources is None:
         return rejected(problem or text("bot.error.input"), state, facts)
     typed_state = state.moved(Step.FILTERS, now, filter_text=typed.strip())
-    return _after_filter(typed_state, sources, facts, now)
+    return after_filter(typed_state, sources, facts, now)
 
 
 def no_filter(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:
     sources = tuple("" for _ in state.selected)
-    return _after_filter(state.moved(Step.FILTERS, now, filter_text=""), sources, facts, now)
+    return after_filter(state.moved(Step.FILTERS, now, filter_text=""), sources, facts, now)
 
 
-def _after_filter(
+def after_filter(
     state: WizardState, sources: tuple[str, ...], facts: WizardFacts, now: datetime
 ) -> Outcome:
+    """On to the destination with each event's filter source (the same step on any chain)."""
     # Without webhooks there is nothing to choose: the chat itself is the destination.
     step = Step.DESTINATION if facts.webhooks or facts.discord_webhooks else Step.CONFIRM
     return at_step(state.moved(step, now, filters=sources, destination_id=None), facts)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.ports import CosmosChainFacts
 from bot.core.replies import Reply
 from bot.core.wizard_state import WizardState
 from storage.subscriptions import NewEventSubscription
@@ -38,6 +40,25 @@ class CancelInput:
 
 
 WizardInput = TextInput | ActionInput | FileInput | CancelInput
+
+
+@dataclass(frozen=True, slots=True)
+class WizardFacts:
+    """What the wizard knows of the world for one input: configured chains (and which are
+    Cosmos SDK chains, with their address prefix and denominations), the owner's active
+    webhooks (id, host) and Discord webhooks (id: their URL is a secret, and the chosen one's
+    label stays empty), and the chain's answer about the address just typed, if any."""
+
+    chains: tuple[str, ...]
+    webhooks: tuple[tuple[int, str], ...] = ()
+    discord_webhooks: tuple[int, ...] = ()
+    contract_known: bool = False
+    has_code: bool = True
+    standard: str | None = None
+    token_name: str | None = None
+    symbol: str | None = None
+    decimals: int | None = None
+    cosmos: Mapping[str, CosmosChainFacts] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

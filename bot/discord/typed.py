@@ -85,12 +85,20 @@ FILTER = TypedQuestion(
     paragraph=True,
     max_length=1000,  # the filter parser's own limit (watcher/filters.py)
 )
-# The wizard's questions that want typed text, by their message key (bot/core/wizard_views).
+# The wizard's questions that want typed text, by their message key (bot/core/wizard_views,
+# and bot/core/wizard_cosmos_views on Cosmos chains, which types the event type at ABI).
 QUESTIONS: Mapping[str, TypedQuestion] = {
     "bot.wizard.ask_address": ADDRESS,
     "bot.wizard.ask_abi": ABI,
     "bot.wizard.ask_filter": FILTER,
     "bot.wizard.ask_filter_tokens": FILTER,
+    "bot.cosmos.ask_address.received": ADDRESS,
+    "bot.cosmos.ask_address.sent": ADDRESS,
+    "bot.cosmos.ask_address.delegations": ADDRESS,
+    "bot.cosmos.ask_address.wasm": ADDRESS,
+    "bot.cosmos.ask_address.failed": ADDRESS,
+    "bot.cosmos.ask_event_type": ABI,
+    "bot.cosmos.ask_filter": FILTER,
 }
 _BY_CODE = {question.code: question for question in (ADDRESS, ABI, FILTER)}
 

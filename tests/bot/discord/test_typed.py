@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from bot.core.ports import CosmosChainFacts
 from bot.core.replies import Reply, text
 from bot.core.wizard import TextInput, advance
 from bot.core.wizard_state import Step, WizardState
@@ -145,3 +146,27 @@ def test_the_typed_text_is_read_from_either_modal_layout() -> None:
 )
 def test_a_submission_without_the_answer_reads_as_nothing_typed(data: dict[str, Any]) -> None:
     assert submitted_text(data) == ""
+
+
+COSMOS_FACTS = WizardFacts(chains=("cosmoshub",), cosmos={"cosmoshub": CosmosChainFacts("cosmos")})
+
+
+@pytest.mark.parametrize(
+    ("step", "kind", "question"),
+    [
+        (Step.KIND, "", None),
+        (Step.ADDRESS, "received", ADDRESS),
+        (Step.ADDRESS, "delegations", ADDRESS),
+        (Step.ADDRESS, "wasm", ADDRESS),
+        (Step.ABI, "event", ABI),
+        (Step.FILTERS, "votes", FILTER),
+    ],
+)
+def test_a_cosmos_chains_typed_answers_get_the_same_buttons(
+    step: Step, kind: str, question: TypedQuestion | None
+) -> None:
+    state = WizardState(step, "run1", NOW, chain="cosmoshub", kind=kind)
+    reply = prompt(state, COSMOS_FACTS)
+    assert typed_question(reply) == question
+    typing = typing_choice(reply)
+    assert (typing.action if typing else None) == (question and f"type:{question.code}:run1")

@@ -1,0 +1,123 @@
+"""Cosmos subscriptions in /list, in a subscription's detail and in /history, readable: what
+each watches, its address and its filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dispatch import BotCore
+from storage.outbox import Step, commit_step
+from storage.progress import create_progress
+from tests.bot.core.conftest import Clock, FakeChainLookup, action, person, render
+from tests.bot.core.cosmos_setup import cosmos_core, stored_matches
+from tests.support.cosmos_chain import CosmosChain, contract, failed, transfer, validator, vote
+
+HUB = CosmosChain()
+ALICE, BOB, CAROL = HUB.account("alice"), HUB.account("bob"), HUB.account("carol")
+POOL = contract("pool")
+VALIDATOR = validator("val-1")
+
+
+@pytest.fixture
+def core(db: str, lookup: FakeChainLookup) -> BotCore:
+    return cosmos_core(lookup)
+
+
+async def _subscribe(core: BotCore, clock: Clock, line: str) -> None:
+    reply = await core.message(person(), f"subscribe cosmoshub {line}", clock.tick())
+    assert "Subscribed" in render(reply), render(reply)
+
+
+async def _sent_by_alice(core: BotCore, clock: Clock) -> None:
+    me = person()
+    reply = await core.command(me, "subscribe", "", clock.tick())
+    reply = await core.action(me, action(reply, "cosmoshub"), clock.tick())
+    reply = await core.action(me, action(reply, "Tokens sent"), clock.tick())
+    reply = await core.message(me, ALICE, clock.tick())
+    reply = await core.message(me, "amount >= 2ATOM or amount < 1ATOM", clock.tick())
+    reply = await core.action(me, action(reply, "✅ Subscribe"), clock.tick())
+    assert "Subscribed" in render(reply)
+
+
+async def test_list_and_detail_say_what_each_cosmos_subscription_watches(
+    core: BotCore, clock: Clock
+) -> None:
+    me = person()
+    await _subscribe(core, clock, f"transfer recipient == {BOB} and amount >= 1.5ATOM")
+    await _sent_by_alice(core, clock)
+    await _subscribe(
+        core, clock, f"/cosmos.staking.v1beta1.MsgDelegate validator_address == {VALIDATOR}"
+    )
+    await _subscribe(core, clock, "/cosmos.gov.v1.MsgVote")
+    await _subscribe(core, clock, f"{POOL} wasm action == swap")
+    await _subscribe(core, clock, f"{ALICE} tx.failed")
+    await _subscribe(
+        core, clock, f"transfer recipient == {BOB} and amount > 1 or sender == {CAROL}"
+    )
+    await _subscribe(core, clock, f"{POOL} /cosmwasm.wasm.v1.MsgExecuteContract")
+
+    listing = render(await core.command(me, "list", "", clock.tick()))
+    fees = "recipient != cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta"
+    for line in (
+        f"#1 transfer · cosmoshub · recipient == {BOB} · amount >= 1.5ATOM — active",
+        f"#2 transfer · cosmoshub · sender == {ALICE} · (amount >= 2ATOM or amount < 1ATOM)",
+        "#3 /cosmos.staking.v1beta1.MsgDelegate · cosmoshub · validator_address =="
+        f" {VALIDATOR} — active",
+        "#4 /cosmos.gov.v1.MsgVote · cosmoshub · * — active",
+        f'#5 wasm · cosmoshub · {POOL} · action == "swap" — active',
+        f"#6 tx.failed · cosmoshub · {ALICE} — active",
+        f"#7 transfer · cosmoshub · recipient == {BOB} and amount > 1 or sender == {CAROL}",
+        f"#8 /cosmwasm.wasm.v1.MsgExecuteContract · cosmoshub · {POOL} — active",
+    ):
+        assert line in listing, line
+    assert fees not in listing
+
+    details = {}
+    for number in range(1, 9):
+        details[number] = render(await core.action(me, f"sub:show:{number}", clock.tick()))
+    assert details[1].startswith(
+        f"Subscription #1\nChain: cosmoshub\nEvent: transfer\nAddress: —\nFilter: recipient =="
+        f" {BOB} and amount >= 1.5ATOM\n\nWatching: tokens received by {BOB}\n\n#1 transfer"
+    )
+    assert f"Filter: (sender == {ALICE} and {fees}) and (amount" in details[2]
+    assert f"Watching: tokens sent by {ALICE}, fees left out" in details[2]
+    assert f"Watching: delegations to the validator {VALIDATOR}" in details[3]
+    assert "Watching: governance votes" in details[4]
+    assert f"Address: {POOL}" in details[5]
+    assert f"Watching: the events of the CosmWasm contract {POOL}" in details[5]
+    assert f"Watching: the failed transactions of {ALICE}" in details[6]
+    assert "Watching: events of type transfer\n" in details[7]
+    assert (
+        f"Watching: messages of type /cosmwasm.wasm.v1.MsgExecuteContract to the contract {POOL}"
+        in details[8]
+    )
+
+
+async def test_history_lists_cosmos_notifications_by_their_event_or_message(
+    core: BotCore, clock: Clock
+) -> None:
+    await _subscribe(core, clock, f"transfer recipient == {BOB}")
+    await _subscribe(core, clock, "/cosmos.gov.v1.MsgVote")
+    await _subscribe(core, clock, f"{ALICE} tx.failed")
+    chain = CosmosChain()
+    start = chain.mine()
+    block = chain.mine(transfer(ALICE, BOB, 5, "uatom"), vote(CAROL, 3), failed(ALICE, sequence=1))
+    matches = await stored_matches("cosmoshub", block)
+    await create_progress("cosmoshub", start.height, start.hash)
+    step = Step(
+        "cosmoshub",
+        expected=(start.height, start.hash),
+        new=(block.height, block.hash),
+        hashes=[(block.height, block.hash)],
+        keep_hashes=16,
+    )
+    await commit_step(step, matches, clock.tick())
+
+    history = render(await core.command(person(), "history", "", clock.tick()))
+    assert history.startswith("3 notifications, page 1 of 1, newest first:")
+    for line in (
+        "#1 transfer · cosmoshub block 2 — waiting to be sent",
+        "#2 /cosmos.gov.v1.MsgVote · cosmoshub block 2 — waiting to be sent",
+        "#3 tx.failed · cosmoshub block 2 — waiting to be sent",
+    ):
+        assert line in history, history
