@@ -8,6 +8,9 @@ from storage.deliveries import DueDelivery, DueDestination, DueEvent, JsonValue
 
 # Block 0 and the all-zero transaction hash mark the event as made up.
 SAMPLE_HASH = "0x" + "0" * 64
+# A Cosmos message or failed transaction is no event: the watcher stores the first message's
+# match, and a failed transaction's, at log index -1 (watcher/cosmos_matching.py).
+NOT_AN_EVENT = -1
 
 
 def sample_delivery(
@@ -19,7 +22,7 @@ def sample_delivery(
         block_number=0,
         block_hash=SAMPLE_HASH,
         transaction_hash=SAMPLE_HASH,
-        log_index=0,
+        log_index=_log_index(sample),
         contract=sample.contract,
         event_name=sample.event_name,
         args=dict[str, JsonValue](sample.args),
@@ -40,3 +43,9 @@ def sample_delivery(
         provisional=sample.provisional,
         chain_facts=sample.chain_facts,
     )
+
+
+def _log_index(sample: SampleNotification) -> int:
+    name = sample.event_name or ""
+    cosmos = sample.chain_facts.family == "cosmos"
+    return NOT_AN_EVENT if cosmos and (name.startswith("/") or name == "tx.failed") else 0

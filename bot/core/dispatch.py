@@ -108,7 +108,7 @@ class BotCore:
         if prefix == "w":
             return await wizard_input(self.settings, caller, ActionInput(action), now)
         if prefix == "sub":
-            return await on_subscription_action(caller, action, now)
+            return await on_subscription_action(caller, action, now, self.settings.cosmos)
         if prefix == "mute":
             # The Mute button under a notification opens its subscription's mute choices.
             return await on_subscription_action(caller, f"sub:show:{rest}", now)

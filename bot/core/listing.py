@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from bot.core.caller import Caller
 from bot.core.context import account_of, admins_only, not_found, parse_id
 from bot.core.cosmos_kinds import describe_subscription, listed_target
+from bot.core.cosmos_sample import cosmos_sample
+from bot.core.ports import CosmosChainFacts
 from bot.core.replies import ChoiceRow, Reply, SampleNotification, Text, choice, text
 from notifier.webhook_targets import webhook_host
 from storage.deliveries import AbiParam, JsonValue, abi_params_of
@@ -29,6 +33,7 @@ MUTE_HOURS = (1, 8, 24)
 MAX_LISTED = 50
 # The argument of ERC-20 Transfer and Approval that the notifier shows in whole tokens.
 TOKEN_AMOUNT = "value"
+NO_COSMOS: Mapping[str, CosmosChainFacts] = MappingProxyType({})
 
 
 async def list_subscriptions(caller: Caller, now: datetime) -> Reply:
@@ -83,8 +88,11 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def on_subscription_action(caller: Caller, action: str, now: datetime) -> Reply:
-    """`sub:<verb>:<id>[:<hours>]`; somebody else's id answers like a missing one."""
+async def on_subscription_action(
+    caller: Caller, action: str, now: datetime, cosmos: Mapping[str, CosmosChainFacts] = NO_COSMOS
+) -> Reply:
+    """`sub:<verb>:<id>[:<hours>]`; somebody else's id answers like a missing one. `cosmos`
+    are the configured Cosmos chains (CoreSettings.cosmos), whose samples read as theirs."""
     account = await account_of(caller)
     parts = action.split(":")
     subscription_id = parse_id(parts[2]) if len(parts) >= 3 else None
@@ -98,6 +106,10 @@ async def on_subscription_action(caller: Caller, action: str, now: datetime) -> 
         return await _detail(caller, account, row, now)
     if not caller.may_change:
         return admins_only(account)
+    if verb == "test":
+        facts = cosmos.get(row.chain)
+        sample = cosmos_sample(row, facts) if facts is not None else await _sample(row)
+        return Reply(text("bot.sub.test", id=row.id), language=account.language, sample=sample)
     return await _change(account, row, verb, parts[3:], now)
 
 
@@ -124,8 +136,6 @@ async def _change(
         instant = rest[0] == "1"
         await set_owned_subscription_instant(owner, sid, instant)
         return _done(account, "bot.sub.instant_on" if instant else "bot.sub.instant_off", sid)
-    if verb == "test":
-        return await _sample(account, row)
     return Reply(text("bot.expired"), language=account.language)
 
 
@@ -189,7 +199,7 @@ def _detail_choices(row: SubscriptionRow, muted: bool) -> tuple[ChoiceRow, ...]:
     return (tuple(toggles), mutes, (speed,), rest)
 
 
-async def _sample(account: Account, row: SubscriptionRow) -> Reply:
+async def _sample(row: SubscriptionRow) -> SampleNotification:
     """What a real match would look like: made-up arguments with everything a real delivery
     of this subscription carries (ABI inputs, token symbol and decimals, speed)."""
     contract = await fetch_subscribed_contract(row.id)
@@ -197,7 +207,7 @@ async def _sample(account: Account, row: SubscriptionRow) -> Reply:
     inputs = abi_params_of(entry.get("inputs", [])) if entry is not None else ()
     decimals = contract.decimals if contract is not None else None
     args = {param.name: _sample_value(param, index, decimals) for index, param in enumerate(inputs)}
-    sample = SampleNotification(
+    return SampleNotification(
         row.id,
         row.chain,
         row.address,
@@ -208,7 +218,6 @@ async def _sample(account: Account, row: SubscriptionRow) -> Reply:
         token_decimals=decimals,
         provisional=row.instant,
     )
-    return Reply(text("bot.sub.test", id=row.id), language=account.language, sample=sample)
 
 
 def _event_entry(

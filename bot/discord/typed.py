@@ -8,14 +8,16 @@ text input. Its submission is handed to the core as the message it stands for.
 
 The button's custom id, which the modal's repeats, is `type:<question>:<wizard run>`: the
 submission goes to the wizard only while that run still waits at that question; an
-earlier pass's modal gets the core's answer to an out-of-date button instead.
+earlier pass's modal gets the core's answer to an out-of-date button instead. A Cosmos
+address question is `<question>.<prefix>`: the modal is built from the custom id alone, and
+its example address starts as the chain's do (`osmo1…`, `cosmosvaloper1…`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from discord import TextStyle
 from discord.ui import Modal, TextInput
@@ -37,13 +39,18 @@ MAX_VALUE = 4000
 # Component types in a modal and in its submission.
 ACTION_ROW, TEXT_INPUT, LABEL = 1, 4, 18
 _RUN = re.compile(r"^[0-9a-z]{1,16}$")
+# A bech32 prefix that fits a button's action (64 bytes) with the rest of its custom id.
+_PREFIX = re.compile(r"^[0-9a-z]{1,30}$")
+# How a Cosmos question's Text ends the address it expects: `cosmos1…`.
+_EXPECTED_END = "1…"
 
 
 @dataclass(frozen=True, slots=True)
 class TypedQuestion:
     """A question answered by typing: `code` names it in custom ids, `step` is the wizard's
     step that takes the answer; the others are catalog keys, an example shown in the empty
-    input (the same in every language), and the input's size."""
+    input (the same in every language), and the input's size. A Cosmos address question has
+    the bech32 `prefix` its example starts with (None: the question takes no prefix)."""
 
     code: str
     step: Step
@@ -53,6 +60,16 @@ class TypedQuestion:
     placeholder: str
     paragraph: bool
     max_length: int
+    prefix: str | None = None
+
+    def with_prefix(self, prefix: str) -> TypedQuestion:
+        """The Cosmos address question for a chain whose addresses start with `prefix`."""
+        return replace(self, prefix=prefix, placeholder=f"{prefix}{_EXPECTED_END}")
+
+    @property
+    def custom_code(self) -> str:
+        """The question as its custom ids name it: its code, and its prefix if any."""
+        return self.code if self.prefix is None else f"{self.code}.{self.prefix}"
 
 
 ADDRESS = TypedQuestion(
@@ -85,22 +102,61 @@ FILTER = TypedQuestion(
     paragraph=True,
     max_length=1000,  # the filter parser's own limit (watcher/filters.py)
 )
+# On a Cosmos chain (bot/core/wizard_cosmos_views): an account's, a validator's or a CosmWasm
+# contract's address, typed at ADDRESS; the Cosmos Hub's prefixes until the chain's are known.
+COSMOS_ACCOUNT = TypedQuestion(
+    "ca",
+    Step.ADDRESS,
+    "dc.type.address",
+    "dc.modal.cosmos.account.title",
+    "dc.modal.cosmos.account.label",
+    "cosmos1…",
+    paragraph=False,
+    max_length=128,  # as ADDRESS; bech32 strings are at most 90 characters
+    prefix="cosmos",
+)
+COSMOS_VALIDATOR = replace(
+    COSMOS_ACCOUNT,
+    code="cv",
+    title="dc.modal.cosmos.validator.title",
+    label="dc.modal.cosmos.validator.label",
+    placeholder="cosmosvaloper1…",
+    prefix="cosmosvaloper",
+)
+COSMOS_CONTRACT = replace(
+    COSMOS_ACCOUNT,
+    code="cc",
+    title="dc.modal.cosmos.contract.title",
+    label="dc.modal.cosmos.contract.label",
+)
+# The event type (or message type URL) typed at ABI, a filter possibly after it.
+EVENT_TYPE = TypedQuestion(
+    "ce",
+    Step.ABI,
+    "dc.type.event_type",
+    "dc.modal.cosmos.event.title",
+    "dc.modal.cosmos.event.label",
+    "transfer, wasm, /cosmos.gov.v1.MsgVote",
+    paragraph=True,
+    max_length=1200,  # a type of at most 128 characters (cosmos_checks) and FILTER's 1000
+)
 # The wizard's questions that want typed text, by their message key (bot/core/wizard_views,
-# and bot/core/wizard_cosmos_views on Cosmos chains, which types the event type at ABI).
+# and bot/core/wizard_cosmos_views on Cosmos chains).
 QUESTIONS: Mapping[str, TypedQuestion] = {
     "bot.wizard.ask_address": ADDRESS,
     "bot.wizard.ask_abi": ABI,
     "bot.wizard.ask_filter": FILTER,
     "bot.wizard.ask_filter_tokens": FILTER,
-    "bot.cosmos.ask_address.received": ADDRESS,
-    "bot.cosmos.ask_address.sent": ADDRESS,
-    "bot.cosmos.ask_address.delegations": ADDRESS,
-    "bot.cosmos.ask_address.wasm": ADDRESS,
-    "bot.cosmos.ask_address.failed": ADDRESS,
-    "bot.cosmos.ask_event_type": ABI,
+    "bot.cosmos.ask_address.received": COSMOS_ACCOUNT,
+    "bot.cosmos.ask_address.sent": COSMOS_ACCOUNT,
+    "bot.cosmos.ask_address.delegations": COSMOS_VALIDATOR,
+    "bot.cosmos.ask_address.wasm": COSMOS_CONTRACT,
+    "bot.cosmos.ask_address.failed": COSMOS_ACCOUNT,
+    "bot.cosmos.ask_event_type": EVENT_TYPE,
     "bot.cosmos.ask_filter": FILTER,
 }
-_BY_CODE = {question.code: question for question in (ADDRESS, ABI, FILTER)}
+_ALL = (ADDRESS, ABI, FILTER, COSMOS_ACCOUNT, COSMOS_VALIDATOR, COSMOS_CONTRACT, EVENT_TYPE)
+_BY_CODE = {question.code: question for question in _ALL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +170,22 @@ class TypedRequest:
 def typed_question(reply: Reply) -> TypedQuestion | None:
     """The question a reply asks to be answered by typing, if any. It is the reply's text,
     or, when an answer was refused, the first paragraph after the problem (the wizard
-    says what was wrong, then asks again: bot/core/wizard_views.with_problem)."""
+    says what was wrong, then asks again: bot/core/wizard_views.with_problem). A Cosmos
+    address question takes the prefix of the address its text says it expects."""
     for item in (reply.text, *reply.extra):
         question = QUESTIONS.get(item.key)
         if question is not None:
-            return question
+            return _with_expected(question, item.params.get("expected"))
     return None
+
+
+def _with_expected(question: TypedQuestion, expected: object) -> TypedQuestion:
+    """The question with the prefix of `expected` (`osmo1…`), when it takes one and that is
+    a prefix a custom id can carry."""
+    if question.prefix is None or not isinstance(expected, str):
+        return question
+    prefix = expected.removesuffix(_EXPECTED_END)
+    return question.with_prefix(prefix) if _PREFIX.match(prefix) else question
 
 
 def wizard_run(choices: Sequence[ChoiceRow]) -> str | None:
@@ -137,7 +203,7 @@ def typing_choice(reply: Reply) -> Choice | None:
     question, run = typed_question(reply), wizard_run(reply.choices)
     if question is None or run is None:
         return None
-    return Choice(text(question.button), f"{TYPE}{question.code}:{run}")
+    return Choice(text(question.button), f"{TYPE}{question.custom_code}:{run}")
 
 
 def parse_typed(custom_id: str) -> TypedRequest | None:
@@ -145,11 +211,16 @@ def parse_typed(custom_id: str) -> TypedRequest | None:
     its chat prefix); None for any other custom id."""
     if not custom_id.startswith(TYPE):
         return None
-    code, _, run = custom_id[len(TYPE) :].partition(":")
+    named, _, run = custom_id[len(TYPE) :].partition(":")
+    code, dot, prefix = named.partition(".")
     question = _BY_CODE.get(code)
     if question is None or not _RUN.match(run):
         return None
-    return TypedRequest(question, run)
+    if not dot:
+        return TypedRequest(question, run)
+    if question.prefix is None or not _PREFIX.match(prefix):
+        return None
+    return TypedRequest(question.with_prefix(prefix), run)
 
 
 def stale_action(request: TypedRequest) -> str:

@@ -3,13 +3,19 @@ each watches, its address and its filter."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
 from bot.core.dispatch import BotCore
+from bot.core.listing import on_subscription_action
+from bot.sample import sample_delivery
+from notifier.telegram_render import render_message
 from storage.outbox import Step, commit_step
 from storage.progress import create_progress
 from tests.bot.core.conftest import Clock, FakeChainLookup, action, person, render
-from tests.bot.core.cosmos_setup import cosmos_core, stored_matches
+from tests.bot.core.cosmos_setup import COSMOS, cosmos_core, stored_matches
 from tests.support.cosmos_chain import CosmosChain, contract, failed, transfer, validator, vote
 
 HUB = CosmosChain()
@@ -121,3 +127,36 @@ async def test_history_lists_cosmos_notifications_by_their_event_or_message(
         "#3 tx.failed · cosmoshub block 2 — waiting to be sent",
     ):
         assert line in history, history
+
+
+async def _tested(core: BotCore, clock: Clock, line: str) -> str:
+    """The Test reply of a new subscription, rendered as the notifier renders for Telegram."""
+    await _subscribe(core, clock, line)
+    listing = await core.command(person(), "list", "", clock.tick())
+    number = len(listing.extra)
+    reply = await on_subscription_action(person(), f"sub:test:{number}", clock.tick(), COSMOS)
+    assert render(reply).startswith(f"A test notification of subscription #{number},")
+    assert reply.sample is not None
+    message = render_message(sample_delivery(reply.sample, "en", "telegram", "100"), None)
+    return unescape(re.sub(r"<[^>]+>", "", message.html or ""))
+
+
+async def test_a_cosmos_transfers_test_reads_as_a_real_transfer(
+    core: BotCore, clock: Clock
+) -> None:
+    message = await _tested(core, clock, f"transfer recipient == {BOB}")
+    assert message.startswith("transfer · cosmoshub\n"), message
+    assert "amount: 1.5 ATOM" in message
+    assert "recipient: cosmos1qgpqyqszqgpqyqszqgpqyqszqgpqyqszrh8mx2\n" in message
+    assert "sender: cosmos1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du\n" in message
+
+
+async def test_a_cosmos_messages_and_failures_test_shows_their_main_fields(
+    core: BotCore, clock: Clock
+) -> None:
+    vote = await _tested(core, clock, "/cosmos.gov.v1.MsgVote")
+    assert vote.startswith("MsgVote · cosmoshub\n") and "proposal_id: 7" in vote, vote
+    failure = await _tested(core, clock, f"{ALICE} tx.failed")
+    assert "code: 11" in failure and "out of gas" in failure, failure
+    delegation = await _tested(core, clock, "/cosmos.staking.v1beta1.MsgDelegate")
+    assert "validator_address: cosmosvaloper1" in delegation and "1.5 ATOM" in delegation

@@ -17,8 +17,13 @@ from bot.core.wizard_views import WizardFacts, prompt
 from bot.discord.typed import (
     ABI,
     ADDRESS,
+    COSMOS_ACCOUNT,
+    COSMOS_CONTRACT,
+    COSMOS_VALIDATOR,
+    EVENT_TYPE,
     FILTER,
     MAX_LABEL,
+    MAX_PLACEHOLDER,
     MAX_TITLE,
     TypedQuestion,
     TypedRequest,
@@ -107,12 +112,23 @@ def test_other_custom_ids_are_no_typing_request(custom_id: str) -> None:
     assert parse_typed(custom_id) is None
 
 
+ALL_QUESTIONS = [
+    ADDRESS,
+    ABI,
+    FILTER,
+    COSMOS_ACCOUNT,
+    COSMOS_VALIDATOR,
+    COSMOS_CONTRACT,
+    EVENT_TYPE,
+]
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-@pytest.mark.parametrize("question", [ADDRESS, ABI, FILTER])
+@pytest.mark.parametrize("question", ALL_QUESTIONS)
 def test_the_modal_has_one_text_input_within_discords_limits(
     language: str, question: TypedQuestion
 ) -> None:
-    custom_id = f"@{'9' * 20}|type:{question.code}:run1"
+    custom_id = f"@{'9' * 20}|type:{question.custom_code}:run1"
     payload = render_modal(language, custom_id, question).to_dict()
     assert payload["custom_id"] == custom_id
     assert payload["title"] == translate(language, question.title)
@@ -148,25 +164,73 @@ def test_a_submission_without_the_answer_reads_as_nothing_typed(data: dict[str, 
     assert submitted_text(data) == ""
 
 
-COSMOS_FACTS = WizardFacts(chains=("cosmoshub",), cosmos={"cosmoshub": CosmosChainFacts("cosmos")})
+COSMOS_FACTS = WizardFacts(
+    chains=("cosmoshub", "osmosis"),
+    cosmos={"cosmoshub": CosmosChainFacts("cosmos"), "osmosis": CosmosChainFacts("osmo")},
+)
 
 
 @pytest.mark.parametrize(
-    ("step", "kind", "question"),
+    ("chain", "step", "kind", "question", "placeholder"),
     [
-        (Step.KIND, "", None),
-        (Step.ADDRESS, "received", ADDRESS),
-        (Step.ADDRESS, "delegations", ADDRESS),
-        (Step.ADDRESS, "wasm", ADDRESS),
-        (Step.ABI, "event", ABI),
-        (Step.FILTERS, "votes", FILTER),
+        ("cosmoshub", Step.KIND, "", None, None),
+        ("cosmoshub", Step.ADDRESS, "received", COSMOS_ACCOUNT, "cosmos1…"),
+        ("osmosis", Step.ADDRESS, "sent", COSMOS_ACCOUNT, "osmo1…"),
+        ("osmosis", Step.ADDRESS, "failed", COSMOS_ACCOUNT, "osmo1…"),
+        ("osmosis", Step.ADDRESS, "delegations", COSMOS_VALIDATOR, "osmovaloper1…"),
+        ("cosmoshub", Step.ADDRESS, "wasm", COSMOS_CONTRACT, "cosmos1…"),
+        ("osmosis", Step.ABI, "event", EVENT_TYPE, "transfer, wasm, /cosmos.gov.v1.MsgVote"),
     ],
 )
-def test_a_cosmos_chains_typed_answers_get_the_same_buttons(
-    step: Step, kind: str, question: TypedQuestion | None
+def test_a_cosmos_question_opens_a_form_in_its_own_words(
+    chain: str, step: Step, kind: str, question: TypedQuestion | None, placeholder: str | None
 ) -> None:
-    state = WizardState(step, "run1", NOW, chain="cosmoshub", kind=kind)
-    reply = prompt(state, COSMOS_FACTS)
-    assert typed_question(reply) == question
+    reply = prompt(WizardState(step, "run1", NOW, chain=chain, kind=kind), COSMOS_FACTS)
+    asked = typed_question(reply)
+    assert (asked.code if asked else None) == (question.code if question else None)
     typing = typing_choice(reply)
-    assert (typing.action if typing else None) == (question and f"type:{question.code}:run1")
+    if question is None or asked is None:
+        assert typing is None
+        return
+    assert typing is not None and typing.label.key == question.button
+    request = parse_typed(f"{typing.action}")
+    assert request is not None and request.question == asked and request.run == "run1"
+    payload = render_modal("en", f"@dm|{typing.action}", request.question).to_dict()
+    [row] = payload["components"]
+    [item] = row["components"]
+    assert (payload["title"], item["label"], item["placeholder"]) == (
+        translate("en", question.title),
+        translate("en", question.label),
+        placeholder,
+    )
+    assert "0x" not in payload["title"] + item["label"] + item["placeholder"]
+    assert len(item["placeholder"]) <= MAX_PLACEHOLDER
+    assert item["style"] == (2 if question.paragraph else 1)
+
+
+def test_cosmos_forms_say_what_to_type_there() -> None:
+    forms = {
+        question: (translate("en", question.title), translate("en", question.label))
+        for question in (COSMOS_ACCOUNT, COSMOS_VALIDATOR, COSMOS_CONTRACT, EVENT_TYPE)
+    }
+    assert forms == {
+        COSMOS_ACCOUNT: ("Address", "Account address, as wallets show it"),
+        COSMOS_VALIDATOR: ("Validator", "Validator operator address (…valoper1…)"),
+        COSMOS_CONTRACT: ("CosmWasm contract", "Contract address"),
+        EVENT_TYPE: ("Event type", "Event or message type, a filter may follow"),
+    }
+    assert translate("en", EVENT_TYPE.button) == "✏️ Type the event type"
+
+
+def test_a_refused_cosmos_address_is_asked_again_with_the_chains_prefix() -> None:
+    state = WizardState(Step.ADDRESS, "run1", NOW, chain="osmosis", kind="delegations")
+    reply = advance(state, TextInput("osmo1nope"), COSMOS_FACTS, NOW).reply
+    typing = typing_choice(reply)
+    assert typing is not None and typing.action == "type:cv.osmovaloper:run1"
+
+
+@pytest.mark.parametrize(
+    "custom_id", ["type:a.osmo:run1", "type:ce.osmo:run1", "type:ca.:run1", "type:ca.OSMO:run1"]
+)
+def test_only_a_cosmos_address_question_carries_a_prefix(custom_id: str) -> None:
+    assert parse_typed(custom_id) is None
