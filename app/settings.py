@@ -163,19 +163,7 @@ class EvmChainConfig(_ChainTable):
         return [*self.rpc_urls, *([self.ws_url] if self.ws_url else [])]
 
     def to_spec(self, name: str) -> ChainSpec:
-        return ChainSpec(
-            name=name,
-            family=self.family,
-            chain_id=self.chain_id,
-            rpc_urls=tuple(self.rpc_urls),
-            ws_url=self.ws_url,
-            confirmations=self.confirmations,
-            poll_interval_s=self.poll_interval,
-            max_block_range=self.max_block_range,
-            start_block=None if self.start_block == "latest" else self.start_block,
-            explorer_url=self.explorer_url,
-            max_reorg_depth=self.max_reorg_depth,
-        )
+        return _spec(self, name, ws_url=self.ws_url)
 
 
 class DenomConfig(BaseModel):
@@ -271,22 +259,31 @@ class CosmosChainConfig(_ChainTable):
         return [*self.rpc_urls, *([self.rest_url] if self.rest_url else [])]
 
     def to_spec(self, name: str) -> ChainSpec:
-        return ChainSpec(
-            name=name,
-            family=self.family,
-            chain_id=self.chain_id,
-            rpc_urls=tuple(self.rpc_urls),
-            confirmations=self.confirmations,
-            poll_interval_s=self.poll_interval,
-            max_block_range=self.max_block_range,
-            start_block=None if self.start_block == "latest" else self.start_block,
-            explorer_url=self.explorer_url,
-            max_reorg_depth=self.max_reorg_depth,
+        return _spec(
+            self,
+            name,
             bech32_prefix=self.bech32_prefix,
             denoms=tuple(Denom(d.base, d.display, d.exponent) for d in self.denoms),
             rest_url=self.rest_url,
             fetch_concurrency=self.fetch_concurrency,
         )
+
+
+def _spec(table: EvmChainConfig | CosmosChainConfig, name: str, **family_fields: Any) -> ChainSpec:
+    """The ChainSpec of a table: the keys every family has, then the family's own."""
+    return ChainSpec(
+        name=name,
+        family=table.family,
+        chain_id=table.chain_id,
+        rpc_urls=tuple(table.rpc_urls),
+        confirmations=table.confirmations,
+        poll_interval_s=table.poll_interval,
+        max_block_range=table.max_block_range,
+        start_block=None if table.start_block == "latest" else table.start_block,
+        explorer_url=table.explorer_url,
+        max_reorg_depth=table.max_reorg_depth,
+        **family_fields,
+    )
 
 
 # The table's `family` picks its model, so each family's keys are checked and listed alone.
