@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.anvil import AnvilNode
-from tests.support.database import opened_database
+from tests.support.database import opened_database, templates
 from tests.support.token import Token
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    templates.remove()
 
 
 @pytest.fixture(params=BACKENDS)
