@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.transactions import in_transaction
 
 from storage.models import Event
 from storage.wal_checkpoint import WalCheckpointer
@@ -134,3 +138,39 @@ def connection() -> BaseDBAsyncClient:
 
 def dialect() -> Dialect:
     return Dialect("postgres" if connection().capabilities.dialect == "postgres" else "sqlite")
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """One transaction on the open database (`using_db=` the client it yields)."""
+    context = in_transaction(connection().connection_name)
+    try:
+        client = await context.__aenter__()
+    except BaseException as error:
+        await _abandon(context, error)
+        raise
+    async with _exited(context):
+        yield client
+
+
+async def _abandon(context: TransactionContext, error: BaseException) -> None:
+    """Undo an entry interrupted while BEGIN was under way.
+
+    Tortoise holds a pooled connection (PostgreSQL) or its transaction lock (SQLite) from
+    before BEGIN, and gives neither back when the task is cancelled during BEGIN: the lock
+    would block every later transaction, and the pool would wait for the lost connection
+    whenever it closes. The context's token is set just before BEGIN, so it tells.
+    """
+    if hasattr(context, "token"):
+        with contextlib.suppress(Exception):
+            await context.__aexit__(type(error), error, error.__traceback__)
+
+
+@asynccontextmanager
+async def _exited(context: TransactionContext) -> AsyncIterator[None]:
+    try:
+        yield
+    except BaseException as error:
+        await context.__aexit__(type(error), error, error.__traceback__)
+        raise
+    await context.__aexit__(None, None, None)

@@ -11,9 +11,8 @@ from typing import Any, Protocol, TypeAlias
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
-from tortoise.transactions import in_transaction
 
-from storage.db import connection, dialect
+from storage.db import connection, dialect, transaction
 from storage.models import Delivery, DeliveryAttempt, Destination
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
@@ -354,7 +353,7 @@ async def record_attempt(
         changes["next_attempt_at"] = next_attempt_at
     if status == "delivered":
         changes |= {"sent_at": started_at, "latency_ms": latency_ms, "message_ref": message_ref}
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         await DeliveryAttempt.create(
             using_db=db,
             delivery_id=delivery_id,

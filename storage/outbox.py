@@ -16,9 +16,8 @@ from typing import Any, Protocol
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from storage.db import Dialect, StorageError, connection, dialect
+from storage.db import Dialect, StorageError, dialect, transaction
 from storage.models import Delivery
 
 
@@ -116,7 +115,7 @@ async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime
     """
     sql = _statements(dialect())
     db_now = _db_time(now)
-    async with in_transaction(connection().connection_name) as conn:
+    async with transaction() as conn:
         await _move_cursor(conn, sql, step)
         created = await _insert_matches(conn, sql, step, matches, db_now) if matches else 0
         if step.confirmed_through is not None:
@@ -269,7 +268,7 @@ async def rollback(
     sql = _statements(dialect())
     db_now = _db_time(now)
     reverted = cancelled = corrections = 0
-    async with in_transaction(connection().connection_name) as conn:
+    async with transaction() as conn:
         moved, _ = await conn.execute_query(
             sql.move_cursor, [fork[0], fork[1], chain, expected[0], expected[1]]
         )

@@ -9,9 +9,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from storage.db import connection, dialect
+from storage.db import dialect, transaction
 from storage.models import (
     ChatIdentity,
     Contract,
@@ -77,7 +76,7 @@ async def ensure_cli_user() -> int:
     if existing is not None:
         return existing
     try:
-        async with in_transaction(connection().connection_name) as db:
+        async with transaction() as db:
             user = await User.create(using_db=db)
             await ChatIdentity.create(
                 user=user, platform=CLI_PLATFORM, external_id=CLI_EXTERNAL_ID, using_db=db
@@ -111,7 +110,7 @@ async def create_webhook_subscription(
 ) -> CreatedSubscription:
     """Contract, webhook destination and subscription in one transaction that also tells
     watchers to reload their index."""
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         contract = await Contract.create(
             chain=chain, address=address.lower(), abi=abi, standard=standard, using_db=db
         )
@@ -183,7 +182,7 @@ async def set_subscription_status(subscription_id: int, status: str) -> bool:
     """Pause, resume or delete a subscription; False when there is no such subscription."""
     if status not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"subscription status must be one of {SUBSCRIPTION_STATUSES}: {status!r}")
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         changed = await Subscription.filter(id=subscription_id).using_db(db).update(status=status)
         if changed:
             await bump_index_version(db)
@@ -225,7 +224,7 @@ async def create_subscriptions(
     """One contract (with its token's symbol and decimals, when known) and a subscription per
     event for an existing destination of the owner, in one transaction that also tells
     watchers to reload; the new ids in the order given."""
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         contract = await Contract.create(
             chain=chain,
             address=address.lower(),
@@ -302,7 +301,7 @@ async def set_owned_subscription_instant(
     after them; False when the owner has no such subscription."""
     if await fetch_owned_subscription(owner_id, subscription_id) is None:
         return False
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         await Subscription.filter(id=subscription_id).using_db(db).update(instant=instant)
         await bump_index_version(db)
     return True
@@ -313,7 +312,7 @@ async def mute_subscription(owner_id: int, subscription_id: int, until: datetime
     again now); False when the owner has no such subscription."""
     if await fetch_owned_subscription(owner_id, subscription_id) is None:
         return False
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         await SubscriptionMute.filter(subscription_id=subscription_id).using_db(db).delete()
         if until is not None:
             await SubscriptionMute.create(subscription_id=subscription_id, until=until, using_db=db)

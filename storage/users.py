@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from storage.db import connection
+from storage.db import transaction
 from storage.models import Chat, ChatIdentity, Destination, User
 from storage.subscriptions import bump_index_version
 
@@ -48,7 +47,7 @@ async def ensure_account(
     if existing is not None:
         return existing
     try:
-        async with in_transaction(connection().connection_name) as db:
+        async with transaction() as db:
             owner = None
             if chat_kind == PRIVATE:
                 owner = await _person(platform, user_external_id, db)
@@ -170,7 +169,7 @@ async def reactivate_chat_destination(owner_id: int, kind: str, target: str) -> 
 async def _reactivate(destinations: QuerySet[Destination]) -> bool:
     """Active again, with no reason and no notice owed; the watchers reload their
     subscriptions, which left out those of the disabled destination."""
-    async with in_transaction(connection().connection_name) as db:
+    async with transaction() as db:
         changed = (
             await destinations.filter(status="disabled")
             .using_db(db)

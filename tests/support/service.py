@@ -51,6 +51,11 @@ async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
+# `docker stop` and systemd send SIGKILL 10 s after SIGTERM: a clean stop must finish well
+# within that, or it is no clean stop in production.
+STOP_GRACE_S = 6.0
+
+
 class ServiceProcess:
     """`blockbell run` in a child process, which tests may kill at any moment."""
 
@@ -77,7 +82,7 @@ class ServiceProcess:
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), 15)
+                await asyncio.wait_for(self.process.wait(), STOP_GRACE_S)
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
