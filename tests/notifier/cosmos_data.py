@@ -5,6 +5,9 @@ stores them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+
+from hypothesis import strategies as st
 
 from storage.deliveries import ChainFacts, DueDelivery, DueDestination, DueEvent, JsonValue
 from watcher.cosmos_denoms import Denom
@@ -75,4 +78,24 @@ def cosmos_delivery(
         provisional=provisional,
         original_ref=original_ref,
         chain_facts=FACTS,
+    )
+
+
+def any_provisional_cosmos_delivery(max_attributes: int) -> st.SearchStrategy[DueDelivery]:
+    """Deliveries of any attributes (long, repeated, null, in any script), any event name, in
+    each language and of each kind: what the renderers must fit into one message."""
+    attributes = st.dictionaries(
+        st.text(max_size=300),
+        st.one_of(st.none(), st.text(max_size=3000), st.lists(st.text(max_size=500))),
+        max_size=max_attributes,
+    )
+    return st.builds(
+        lambda args, name, language, kind: replace(
+            cosmos_delivery(event_name=name, args=args, kind=kind, language=language),
+            provisional=True,
+        ),
+        attributes,
+        st.text(max_size=400),
+        st.sampled_from(["en", "ru", "es", "zh_Hans"]),
+        st.sampled_from(["event", "event.reverted", "event.confirmed"]),
     )

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from notifier.discord_render import chain_colour, plan_discord_sends, render_payload
-from storage.deliveries import JsonValue
+from storage.deliveries import DueDelivery, JsonValue
 from tests.notifier.cosmos_data import (
     ALICE,
     BOB,
@@ -19,6 +18,7 @@ from tests.notifier.cosmos_data import (
     MINTSCAN,
     TX,
     VALIDATOR,
+    any_provisional_cosmos_delivery,
     cosmos_delivery,
 )
 from tests.notifier.test_discord_render import (
@@ -126,22 +126,9 @@ def test_a_long_attribute_list_keeps_to_25_fields_within_discords_limits() -> No
 
 
 @settings(max_examples=60)
-@given(
-    st.dictionaries(
-        st.text(max_size=300),
-        st.one_of(st.none(), st.text(max_size=3000), st.lists(st.text(max_size=500))),
-        max_size=40,
-    ),
-    st.text(max_size=400),
-    st.sampled_from(["en", "ru", "es", "zh_Hans"]),
-    st.sampled_from(["event", "event.reverted", "event.confirmed"]),
-)
-def test_any_cosmos_event_fits_discords_limits(
-    args: dict[str, JsonValue], name: str, language: str, kind: str
-) -> None:
-    d = cosmos_delivery(event_name=name, args=args, kind=kind, language=language)
-    payload = render_payload(replace(d, provisional=True), MINTSCAN + "/" + "x" * 300)
-    assert_within_discord_limits(payload)
+@given(any_provisional_cosmos_delivery(max_attributes=40))
+def test_any_cosmos_event_fits_discords_limits(d: DueDelivery) -> None:
+    assert_within_discord_limits(render_payload(d, MINTSCAN + "/" + "x" * 300))
 
 
 def test_corrections_edit_the_message_and_bursts_become_digests() -> None:
