@@ -13,32 +13,26 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from locales import translate
 from notifier.cosmos_text import (
-    Part,
     attributes,
-    contract_part,
     explorer_path,
     is_cosmos,
-    message_type,
     plain_text,
 )
 from notifier.event_text import (
-    CONFIRMED_KIND,
     REVERTED_KIND,
     TokenInfo,
     argument_summary,
     arguments,
-    checksummed,
     event_name,
     is_address,
     plain_value,
     plan_by_destination,
-    short,
     token_of,
 )
+from notifier.markup import Markup, explorer_page
 from storage.deliveries import DueDelivery, DueDestination, JsonValue
 
 # Destination kinds: a channel the bot posts in, or a channel webhook URL (no bot needed).
@@ -100,25 +94,15 @@ def plan_discord_sends(
     due: Sequence[DueDelivery], explorers: Mapping[str, str | None]
 ) -> list[DiscordSend]:
     """One message per delivery, edits of earlier ones, or digests for busy destinations."""
-    return plan_by_destination(due, explorers, single=_single, edit=_edit, digests=render_digests)
-
-
-def _single(d: DueDelivery, explorer_url: str | None) -> DiscordSend:
-    return DiscordSend(d.destination, render_payload(d, explorer_url), (d,))
-
-
-def _edit(d: DueDelivery, explorer_url: str | None) -> DiscordSend:
-    """The provisional notification rewritten as confirmed or as reverted."""
-    payload = render_payload(d, explorer_url)
-    return DiscordSend(
-        d.destination, payload, (d,), edit_ref=d.original_ref, new_if_gone=d.kind == REVERTED_KIND
+    return plan_by_destination(
+        due, explorers, render=render_payload, send=DiscordSend, digests=render_digests
     )
 
 
 def render_payload(d: DueDelivery, explorer_url: str | None) -> Payload:
     """The message of one delivery: its embed, a mute and an explorer button, its nonce."""
     buttons = [_mute_button(d)] if d.destination.kind != DISCORD_WEBHOOK_KIND else []
-    link = _explorer_url(explorer_url, explorer_path(d.event))
+    link = explorer_page(explorer_url, explorer_path(d.event))
     if link is not None and len(link) <= MAX_BUTTON_URL_CHARS:
         label = translate(d.language, "notify.button_explorer")
         buttons.append(
@@ -141,7 +125,7 @@ def render_embed(d: DueDelivery, explorer_url: str | None) -> Payload:
         "fields": _argument_fields(d, explorer_url, budget),
         "footer": {"text": footer},
     }
-    url = _explorer_url(explorer_url, explorer_path(d.event))
+    url = explorer_page(explorer_url, explorer_path(d.event))
     if url is not None:
         embed["url"] = url
     return embed
@@ -151,53 +135,10 @@ def _description_lines(d: DueDelivery, explorer_url: str | None) -> list[str]:
     """Where the event happened (linked to the explorer), after the correction's warning and
     before the note on its finality."""
     language = d.language
-    places = [*_origin(d, explorer_url), *_places(d, explorer_url)]
-    lines = _reverted_notice(language) if d.kind == REVERTED_KIND else []
+    places = [*MARKDOWN.origin(d, explorer_url), *MARKDOWN.places(d, explorer_url)]
+    lines = MARKDOWN.reverted_notice(language) if d.kind == REVERTED_KIND else []
     lines += [f"{escape_markdown(translate(language, key))}: {value}" for key, value in places]
-    return lines + _finality_notice(d)
-
-
-def _origin(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
-    """Who emitted the event: its contract; on a Cosmos chain, the contract if one did, and
-    the message type of a message match."""
-    if not is_cosmos(d):
-        return [("notify.label_contract", _address(explorer_url, d.event.contract))]
-    contract, message = contract_part(d), message_type(d.event)
-    origin = [("notify.label_contract", _part(explorer_url, contract))] if contract else []
-    if message is not None:
-        origin.append(("notify.label_message", _code(message)))
-    return origin
-
-
-def _places(d: DueDelivery, explorer_url: str | None) -> list[tuple[str, str]]:
-    """Its block and transaction, linked to the explorer; a Cosmos block-level event has no
-    transaction, and says so."""
-    event = d.event
-    block = _link(explorer_url, f"/block/{event.block_number}", f"{event.block_number:,}")
-    if not event.transaction_hash:
-        transaction = escape_markdown(translate(d.language, "notify.block_level"))
-    else:
-        shown = short(event.transaction_hash) if explorer_url else _code(event.transaction_hash)
-        transaction = _link(explorer_url, explorer_path(event), shown)
-    return [("notify.label_block", block), ("notify.label_transaction", transaction)]
-
-
-def _reverted_notice(language: str) -> list[str]:
-    title = escape_markdown(translate(language, "notify.reverted_title"))
-    return [
-        f"⚠️ **{title}**",
-        escape_markdown(translate(language, "notify.reverted_explanation")),
-        "",
-    ]
-
-
-def _finality_notice(d: DueDelivery) -> list[str]:
-    """Whether the event can still be undone: provisional, or confirmed after being so."""
-    if d.kind == CONFIRMED_KIND:
-        return ["", "✅ " + escape_markdown(translate(d.language, "notify.confirmed"))]
-    if d.kind != REVERTED_KIND and d.provisional:
-        return ["", "⏳ *" + escape_markdown(translate(d.language, "notify.provisional")) + "*"]
-    return []
+    return lines + MARKDOWN.finality_notice(d)
 
 
 def _argument_fields(d: DueDelivery, explorer_url: str | None, budget: int) -> list[JsonValue]:
@@ -234,7 +175,7 @@ def _argument_values(
         return [
             (
                 name,
-                "".join(_part(explorer_url, part) for part in parts),
+                "".join(MARKDOWN.part(explorer_url, part) for part in parts),
                 escape_markdown(plain_text(parts)),
             )
             for name, parts in attributes(d)
@@ -243,20 +184,10 @@ def _argument_values(
     for name, value, param in arguments(d):
         plain = escape_markdown(plain_value(value, param, token))
         if isinstance(value, str) and is_address(value, param):
-            values.append((name, _address(explorer_url, value), plain))
+            values.append((name, MARKDOWN.address(explorer_url, value), plain))
         else:
             values.append((name, plain, plain))
     return values
-
-
-def _part(explorer_url: str | None, part: Part) -> str:
-    """A stretch of a Cosmos value: text, or an address shown as EVM addresses are (short and
-    linked, or whole where the explorer has no page for it)."""
-    if part.address is None:
-        return escape_markdown(part.text)
-    if part.linked and explorer_url is not None:
-        return _link(explorer_url, f"/address/{part.address}", escape_markdown(part.text))
-    return _code(part.address)
 
 
 def render_digests(
@@ -298,7 +229,7 @@ def _digest_line(d: DueDelivery, explorer_url: str | None) -> str:
     """`• Transfer · block 7: from 0x…, value 1.5 TKN`, the arguments shortened to fit."""
     event = d.event
     block = translate(d.language, "notify.digest_block", block=f"{event.block_number:,}")
-    where = _link(explorer_url, explorer_path(event), escape_markdown(block))
+    where = MARKDOWN.explorer_link(explorer_url, explorer_path(event), escape_markdown(block))
     marker = ""
     if d.kind == REVERTED_KIND:
         marker = "⚠️ " + escape_markdown(translate(d.language, "notify.digest_reverted")) + " "
@@ -354,33 +285,22 @@ def escape_markdown(text: str) -> str:
     return _ORDERED_LIST.sub(r"\1\\.", _MARKDOWN_SPECIALS.sub(r"\\\1", flat))
 
 
+def _code(text: str) -> str:
+    return escape_markdown(text) if "`" in text else f"`{' '.join(text.splitlines())}`"
+
+
+MARKDOWN = Markup(
+    escape=escape_markdown,
+    code=_code,
+    bold=lambda markdown: f"**{markdown}**",
+    italic=lambda markdown: f"*{markdown}*",
+    link=lambda url, markdown: f"[{markdown}]({url})",
+)
+
+
 def _mute_button(d: DueDelivery) -> JsonValue:
     label = _cut(translate(d.language, "notify.button_mute"), MAX_BUTTON_LABEL_CHARS)
     return {"type": 2, "style": 2, "label": label, "custom_id": f"mute:{d.subscription_id}"}
-
-
-def _address(explorer_url: str | None, address: str) -> str:
-    """A short address linked to the explorer, or the whole address when there is none."""
-    full = checksummed(address)
-    if explorer_url is None:
-        return _code(full)
-    return _link(explorer_url, f"/address/{full}", escape_markdown(short(full)))
-
-
-def _link(explorer_url: str | None, path: str, text_markdown: str) -> str:
-    url = _explorer_url(explorer_url, path)
-    return text_markdown if url is None else f"[{text_markdown}]({url})"
-
-
-def _explorer_url(explorer_url: str | None, path: str) -> str | None:
-    """The explorer's page; the path's values are quoted so that they cannot end the link."""
-    if explorer_url is None:
-        return None
-    return explorer_url.rstrip("/") + quote(path, safe="/")
-
-
-def _code(text: str) -> str:
-    return escape_markdown(text) if "`" in text else f"`{' '.join(text.splitlines())}`"
 
 
 def _cut(text: str, limit: int) -> str:

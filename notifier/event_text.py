@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import orjson
 from eth_utils.address import is_hex_address, to_checksum_address
@@ -14,7 +14,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from locales import translate
 from notifier.cosmos_text import attribute_summary, cosmos_title, is_cosmos
 from notifier.render import render_args
-from storage.deliveries import AbiParam, DueDelivery, JsonValue
+from storage.deliveries import AbiParam, DueDelivery, DueDestination, JsonValue
 
 REVERTED_KIND = "event.reverted"
 CONFIRMED_KIND = "event.confirmed"
@@ -36,24 +36,53 @@ class TokenInfo:
 
 
 Send = TypeVar("Send")
+Send_co = TypeVar("Send_co", covariant=True)
+Message = TypeVar("Message")
+Message_contra = TypeVar("Message_contra", contravariant=True)
 Explorers = Mapping[str, str | None]
+
+
+class SendOf(Protocol[Message_contra, Send_co]):
+    """A channel's send: the message for a destination, the deliveries it carries and, for an
+    edit, the message to edit and whether a gone message is replaced by a new one."""
+
+    def __call__(
+        self,
+        destination: DueDestination,
+        message: Message_contra,
+        deliveries: tuple[DueDelivery, ...],
+        /,
+        edit_ref: str | None = None,
+        new_if_gone: bool = True,
+    ) -> Send_co: ...
 
 
 def plan_by_destination(
     due: Sequence[DueDelivery],
     explorers: Explorers,
     *,
-    single: Callable[[DueDelivery, str | None], Send],
-    edit: Callable[[DueDelivery, str | None], Send],
+    render: Callable[[DueDelivery, str | None], Message],
+    send: SendOf[Message, Send],
     digests: Callable[[Sequence[DueDelivery], Explorers], list[Send]],
 ) -> list[Send]:
     """Edits of earlier notifications one by one; then one message per delivery, or digests
     for a destination with more than DIGEST_THRESHOLD.
 
     Confirmations without a message of their own to edit (their notification went out in a
-    digest) are not planned: see `nothing_to_edit`.
+    digest) are not planned: see `nothing_to_edit`. A reverted event whose notification is
+    gone is told in a new message; a confirmation of a gone one is not.
     """
-    sends = [edit(d, explorers.get(d.event.chain)) for d in due if d.original_ref is not None]
+    sends = [
+        send(
+            d.destination,
+            render(d, explorers.get(d.event.chain)),
+            (d,),
+            edit_ref=d.original_ref,
+            new_if_gone=d.kind == REVERTED_KIND,
+        )
+        for d in due
+        if d.original_ref is not None
+    ]
     by_destination: dict[int, list[DueDelivery]] = {}
     for delivery in due:
         if delivery.original_ref is None and delivery.kind != CONFIRMED_KIND:
@@ -62,7 +91,9 @@ def plan_by_destination(
         if len(group) > DIGEST_THRESHOLD:
             sends += digests(group, explorers)
         else:
-            sends += [single(d, explorers.get(d.event.chain)) for d in group]
+            sends += [
+                send(d.destination, render(d, explorers.get(d.event.chain)), (d,)) for d in group
+            ]
     return sends
 
 
