@@ -5,8 +5,10 @@ in the path or query works unchanged. A node that fails (timeout, connection err
 nonsense) is passed over for `cooldown_s` while another node is available. Errors say what
 the caller should do: `RpcTransient` (retry later: also a height the node has not produced
 yet), `HeightPruned` (no node keeps that height: report a gap, never skip it silently),
-`RpcFatal` (our request is wrong). No message ever contains a URL's path, query or user info,
-where API keys live.
+`RpcFatal` (our request is wrong). A caller that names the chain id it expects gets nothing
+from a node on another chain (a network relaunched from a new genesis, a URL of another
+network): that node fails the call as `WrongChain`, and another is asked. No message ever
+contains a URL's path, query or user info, where API keys live.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _PRUNED = re.compile(
 # A node run with discard_abci_responses keeps no block results at all.
 _RESULTS_DISCARDED = re.compile(r"node is not persisting (?:finalize block|abci) responses", re.I)
 _AHEAD = re.compile(r"must be less than or equal to the current blockchain height")
+SHOWN_CHAIN_ID_CHARS = 60
 
 
 class HeightPruned(RpcError):
@@ -62,6 +65,19 @@ class _PrunedHere(RpcTransient):
     def __init__(self, message: str, *, lowest_height: int | None) -> None:
         super().__init__(message, kind="pruned_here")
         self.lowest_height = lowest_height
+
+
+class WrongChain(RpcTransient):
+    """The node serves another chain than the one expected: nothing it says may be used."""
+
+    def __init__(self, where: str, *, expected: str, found: object) -> None:
+        shown = repr(found)
+        if len(shown) > SHOWN_CHAIN_ID_CHARS:
+            shown = shown[: SHOWN_CHAIN_ID_CHARS - 3] + "..."
+        super().__init__(
+            f"{where}the node is on chain {shown}, not on {expected!r} as configured",
+            kind="wrong_chain",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,18 +159,43 @@ def parse_status(where: str, result: Mapping[str, Any]) -> NodeStatus:
         raise _malformed(where, f"status: unexpected answer ({type(exc).__name__})") from exc
 
 
-def _at_height(method: str, height: int, path: Sequence[str]) -> Callable[[str, Any], Any]:
-    """Checks that a result is for the height asked (a caching proxy may mix answers up)."""
+def _member(result: Any, path: Sequence[str]) -> Any:
+    """The value at `path` in a JSON answer, None where the answer has none."""
+    found: Any = result
+    for key in path:
+        found = found.get(key) if isinstance(found, dict) else None
+    return found
+
+
+def _at_height(
+    method: str, height: int, path: Sequence[str], chain_id: str | None = None
+) -> Callable[[str, Any], Any]:
+    """Checks that a result is for the height asked (a caching proxy may mix answers up) and,
+    given `chain_id`, that a block is of that chain."""
 
     def check(where: str, result: Any) -> Any:
-        found: Any = result
-        for key in path:
-            found = found.get(key) if isinstance(found, dict) else None
+        found = _member(result, path)
         if found != str(height):
             raise _malformed(where, f"{method} {height}: the answer is for height {found!r}")
+        if chain_id is not None:
+            on_chain = _member(result, ("block", "header", "chain_id"))
+            if on_chain != chain_id:
+                raise WrongChain(where, expected=chain_id, found=on_chain)
         return result
 
     return check
+
+
+def _on_chain(chain_id: str | None) -> Callable[[str, Any], NodeStatus]:
+    """Parses a `/status` answer, refusing a node on another chain than `chain_id` (if given)."""
+
+    def parse(where: str, result: Any) -> NodeStatus:
+        status = parse_status(where, result)
+        if chain_id is not None and status.chain_id != chain_id:
+            raise WrongChain(where, expected=chain_id, found=status.chain_id)
+        return status
+
+    return parse
 
 
 def _is_http_url(url: str) -> bool:
@@ -198,12 +239,16 @@ class CometBftClient:
         self._passed_over_until = [0.0] * len(urls)
         self._retry_at = [0.0] * len(urls)
 
-    async def fetch_status(self) -> NodeStatus:
-        return await self._call(_Call("status", {}, None), parse_status)
+    async def fetch_status(self, *, chain_id: str | None = None) -> NodeStatus:
+        """What `/status` says; with `chain_id`, only from a node on that chain."""
+        return await self._call(_Call("status", {}, None), _on_chain(chain_id))
 
-    async def fetch_block(self, height: int) -> Mapping[str, JsonValue]:
-        """The `result` of `/block` at `height`: {"block_id": …, "block": …}."""
-        check = _at_height("block", height, ("block", "header", "height"))
+    async def fetch_block(
+        self, height: int, *, chain_id: str | None = None
+    ) -> Mapping[str, JsonValue]:
+        """The `result` of `/block` at `height`: {"block_id": …, "block": …}; with `chain_id`,
+        only a block of that chain."""
+        check = _at_height("block", height, ("block", "header", "height"), chain_id)
         result: Mapping[str, JsonValue] = await self._call(self._at(height, "block"), check)
         return result
 

@@ -6,6 +6,10 @@ the batch is not used: a broken link inside it is retried, a first block that do
 to the cursor is a reorg for the core to recover from. A height no node has any more (pruned)
 is never passed in silence: the blocks up to the lowest one a node still has become a gap,
 which the core records and reports before it moves on.
+
+Every answer used comes from a node on the configured chain id: after a relaunch from a new
+genesis (a new chain id, heights from 1 again) the old chain's cursor means nothing there, so
+the watcher reads nothing, stands still and reports both ids until a node serves its chain.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class CosmosReader:
         chain: str,
         client: CometBftClient,
         *,
+        chain_id: str,
         batch_size: int,
         concurrency: int,
         denoms: Mapping[str, Denom],
@@ -38,6 +43,7 @@ class CosmosReader:
     ) -> None:
         self.chain = chain
         self.client = client
+        self.chain_id = chain_id
         self.batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
         self._denoms = denoms
@@ -47,7 +53,7 @@ class CosmosReader:
     async def fetch_latest(self) -> BlockHeader:
         """The newest block as `/status` tells it. Its parent is not known there, and the core
         never asks for it."""
-        status = await self.client.fetch_status()
+        status = await self.client.fetch_status(chain_id=self.chain_id)
         timestamp = int(status.latest_time.timestamp())
         return BlockHeader(status.latest_height, status.latest_hash.upper(), "", timestamp)
 
@@ -92,7 +98,8 @@ class CosmosReader:
     async def _block(self, height: int) -> CosmosBlock:
         async with self._slots:
             block, results = await asyncio.gather(
-                self.client.fetch_block(height), self.client.fetch_block_results(height)
+                self.client.fetch_block(height, chain_id=self.chain_id),
+                self.client.fetch_block_results(height),
             )
         return assemble_block(block, results)
 
@@ -101,7 +108,7 @@ class CosmosReader:
             # Before the first block: what the first block names as its parent.
             return BlockHeader(height, "", "", 0)
         async with self._slots:
-            return block_header(await self.client.fetch_block(height))
+            return block_header(await self.client.fetch_block(height, chain_id=self.chain_id))
 
 
 def cosmos_reader(spec: ChainSpec, client: CometBftClient) -> CosmosReader:
@@ -109,6 +116,7 @@ def cosmos_reader(spec: ChainSpec, client: CometBftClient) -> CosmosReader:
     return CosmosReader(
         spec.name,
         client,
+        chain_id=str(spec.chain_id),
         batch_size=spec.max_block_range,
         concurrency=spec.fetch_concurrency,
         denoms={denom.base: denom for denom in spec.denoms},

@@ -6,6 +6,9 @@
     GET  {url}/block?height=5             # URI form: id -1, errors with HTTP 500
     POST {url}  {"jsonrpc":"2.0","id":1,"method":"block","params":{"height":"5"}}
     node.mine(transfer(...)); node.fork(2); node.prune(below=5); node.halt(); node.resume()
+    await node.crash(); await node.restart()   # connections refused meanwhile; the same URL after
+    node.fall_behind(8, earliest=3); node.catch_up()   # restored from an older snapshot, syncing
+    node.relaunch(CosmosChain("blockbell-2"))   # the network restarted from a new genesis
     node.drop_tx_results(height, count=1) # block_results lists fewer results than the block's txs
     node.discard_results = True           # as discard_abci_responses: block_results always fails
     node.serve_recorded(height, block=path, block_results=path)   # a recorded `result`, verbatim
@@ -145,7 +148,8 @@ def json_height(params: Any) -> int | None:
 
 
 class FakeCometBft:
-    """Serves one CosmosChain over CometBFT's RPC, with pruning, halts and injected faults."""
+    """Serves one CosmosChain over CometBFT's RPC, with pruning, halts, restarts and injected
+    faults."""
 
     def __init__(self, chain: CosmosChain, layout: Layout, seed: int, path: str) -> None:
         self.chain = chain
@@ -161,6 +165,8 @@ class FakeCometBft:
         """How long every answer takes, as a node across a network would (benchmarks)."""
         self._path = path.rstrip("/")
         self._floor = chain.start_height
+        self._synced_to: int | None = None
+        self._port = 0
         self._short_results: dict[int, int] = {}
         self._recorded: dict[tuple[str, int], Any] = {}
         self._runner: web.AppRunner | None = None
@@ -183,19 +189,8 @@ class FakeCometBft:
         if not chain.blocks:
             chain.mine()
         node = cls(chain, layout, seed, path)
-        app = web.Application()
-        base = node._path
-        app.router.add_route("POST", base or "/", node._handle_json_rpc)
-        if base:
-            app.router.add_route("POST", f"{base}/", node._handle_json_rpc)
-        app.router.add_route("GET", f"{base}/", node._handle_index)
-        app.router.add_route("*", f"{base}/{{method}}", node._handle_uri)
-        node._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await node._runner.setup()
-        site = web.TCPSite(node._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
-        await site.start()
-        port = int(node._runner.addresses[0][1])
-        node.url = f"http://127.0.0.1:{port}{base}"
+        await node._serve()
+        node.url = f"http://127.0.0.1:{node._port}{node._path}"
         if block_interval_s is not None:
             node._producer = asyncio.create_task(node._produce(block_interval_s))
         return node
@@ -205,8 +200,37 @@ class FakeCometBft:
             self._producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._producer
+        await self.crash()
+
+    async def crash(self) -> None:
+        """The node's process dies: open connections drop and new ones are refused until
+        restart(). The chain goes on meanwhile: mine() still adds blocks."""
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def restart(self) -> None:
+        """The node's process is back, on the same URL, serving the chain as it now is."""
+        if self._runner is not None:
+            raise RuntimeError("the node is running: crash() it first")
+        await self._serve()
+
+    async def _serve(self) -> None:
+        """Listens on the node's port; the first time on a free one."""
+        app = web.Application()
+        base = self._path
+        app.router.add_route("POST", base or "/", self._handle_json_rpc)
+        if base:
+            app.router.add_route("POST", f"{base}/", self._handle_json_rpc)
+        app.router.add_route("GET", f"{base}/", self._handle_index)
+        app.router.add_route("*", f"{base}/{{method}}", self._handle_uri)
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.1
+        )
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self._port).start()
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
 
     # What a test does to the node.
 
@@ -235,6 +259,35 @@ class FakeCometBft:
     def resume(self) -> None:
         self.halted = False
 
+    def fall_behind(self, height: int, *, earliest: int | None = None) -> None:
+        """The node knows the chain only up to `height` (and from `earliest`, when given), as one
+        restored from an older snapshot does while it syncs; /status says it is catching up.
+        Called again with a greater height, it has synced part of the way."""
+        lowest = self.chain.start_height if earliest is None else earliest
+        if not self.chain.start_height <= lowest <= height <= self.chain.height:
+            raise ValueError(
+                f"cannot keep heights {lowest}-{height} of a chain that runs "
+                f"{self.chain.start_height}-{self.chain.height}"
+            )
+        self._synced_to = height
+        if earliest is not None:
+            self._floor = earliest
+
+    def catch_up(self) -> None:
+        """The node has synced: it serves the chain up to its tip again."""
+        self._synced_to = None
+
+    def relaunch(self, chain: CosmosChain) -> None:
+        """The network restarted from a new genesis (usually with a new chain id, heights from
+        its first block again): the node serves `chain` from now on, all of it."""
+        if not chain.blocks:
+            chain.mine()
+        self.chain = chain
+        self._floor = chain.start_height
+        self._synced_to = None
+        self._short_results.clear()
+        self._recorded.clear()
+
     def drop_tx_results(self, height: int, count: int = 1) -> None:
         """block_results at `height` will list `count` fewer results than the block has txs."""
         self._short_results[height] = max(0, len(self.chain.block(height).txs) - count)
@@ -254,6 +307,13 @@ class FakeCometBft:
     @property
     def earliest_height(self) -> int:
         return self._floor
+
+    @property
+    def latest_height(self) -> int:
+        """The newest height the node serves: the chain's tip unless it has fallen behind."""
+        if self._synced_to is None:
+            return self.chain.height
+        return min(self._synced_to, self.chain.height)
 
     # HTTP.
 
@@ -368,7 +428,7 @@ class FakeCometBft:
 
     def _checked_height(self, height: int | None) -> int:
         """rpc/core's getHeight, with its error texts."""
-        latest = self.chain.height
+        latest = self.latest_height
         if height is None:
             return latest
         if height <= 0:
@@ -385,7 +445,7 @@ class FakeCometBft:
         return height
 
     def _status(self) -> dict[str, Any]:
-        tip = self.chain.tip
+        tip = self.chain.block(self.latest_height)
         earliest = self.chain.block(min(self._floor, tip.height))
         key = hashlib.sha256(self.node_id.encode()).digest()
         return {
@@ -408,7 +468,7 @@ class FakeCometBft:
                 "earliest_app_hash": earliest.app_hash.hex().upper(),
                 "earliest_block_height": str(earliest.height),
                 "earliest_block_time": earliest.time,
-                "catching_up": False,
+                "catching_up": self._synced_to is not None,
             },
             "validator_info": {
                 "address": key[:20].hex().upper(),
