@@ -16,7 +16,8 @@ import orjson
 from app.doctor import run_checks
 from app.listings import print_deliveries, print_subscriptions
 from app.logs import setup_logging
-from app.settings import SettingsError, describe_database_url, load_settings
+from app.setting_display import describe_database_url
+from app.settings import SettingsError, load_settings
 from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validate_subscription
 from notifier.webhook_targets import new_webhook_secret
 from storage.db import close_database, open_database, pending_migrations

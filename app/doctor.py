@@ -9,14 +9,10 @@ from typing import Any
 
 import aiohttp
 
+from app.chain_settings import CosmosChainConfig, EvmChainConfig
 from app.logs import redact
-from app.settings import (
-    CosmosChainConfig,
-    EvmChainConfig,
-    Settings,
-    describe_database_url,
-    describe_url,
-)
+from app.setting_display import describe_database_url, describe_url
+from app.settings import Settings
 from storage.db import close_database, open_database, pending_migrations
 
 RPC_TIMEOUT_S = 5.0

@@ -32,7 +32,9 @@ async def core_over_chains(
     cosmos: dict[str, CosmosChainFacts] = {}
     for spec in specs:
         if spec.family == "cosmos":
-            cosmos[spec.name] = CosmosChainFacts(spec.bech32_prefix or "", spec.denoms)
+            cosmos[spec.name] = CosmosChainFacts(
+                spec.bech32_prefix or "", spec.denoms, spec.validator_prefix or ""
+            )
             continue
         rpc = await stack.enter_async_context(RpcClient(spec.rpc_urls, chain=spec.name))
         lookups[spec.name] = ContractLookup(rpc, max_block_range=spec.max_block_range)

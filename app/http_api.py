@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from app.settings import parse_host_port
+from app.setting_values import parse_host_port
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import orjson
 
-from app.settings import describe_url
+from app.setting_display import describe_url
 from storage.deliveries import DeliveryRow
 from storage.subscriptions import SubscriptionRow
 

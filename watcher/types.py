@@ -96,9 +96,18 @@ class ChainSpec:
     max_reorg_depth: int = 128
     bech32_prefix: str | None = None
     """Cosmos: the account address prefix (`cosmos`, `osmo`)."""
+    validator_prefix: str | None = None
+    """Cosmos: validator operators' address prefix as configured; None for the SDK's default
+    (validator_prefix_of)."""
     denoms: tuple[Denom, ...] = ()
     """Cosmos: the denominations amounts may be written in."""
     rest_url: str | None = field(default=None, repr=False)  # may carry provider keys
     """Cosmos: the SDK's REST (LCD) API."""
     fetch_concurrency: int = 8
     """Heights fetched at once while catching up (Cosmos reads a block per request)."""
+
+
+def validator_prefix_of(bech32_prefix: str, configured: str | None = None) -> str:
+    """A Cosmos chain's validator operator address prefix: the configured one, else the SDK's
+    default, the account prefix and `valoper` (`cosmos` -> `cosmosvaloper`)."""
+    return configured or f"{bech32_prefix}valoper"

@@ -29,8 +29,9 @@ _MESSAGE_NAME_RE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)+Msg[A-Za-z0-9_]*")
 def checked_bech32(
     typed: str, chain: str, facts: CosmosChainFacts, role: AddressRole
 ) -> tuple[str | None, Text | None]:
-    """The lower-case address of the role (a validator's is `<prefix>valoper1…`), or what is
-    wrong with it. Bech32 strings have at most 90 characters: any fits the contracts table."""
+    """The lower-case address of the role (a validator's has the chain's validator prefix,
+    `cosmosvaloper1…`), or what is wrong with it. Bech32 strings have at most 90 characters:
+    any fits the contracts table."""
     value = typed.strip()
     wanted = facts.validator_prefix if role == "validator" else facts.bech32_prefix
     expected = f"{wanted}1…"

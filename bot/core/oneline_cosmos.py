@@ -75,7 +75,21 @@ def _address(
             return None, text("bot.cosmos.error.every_event")
         return "", None
     if name not in (FAILED_TX, WILDCARD) and not takes_contract(name):
-        family = "message" if subscription_kind(name) == "message" else "event"
-        return None, text(f"bot.cosmos.error.not_contract_{family}", event=name, **params)
+        return None, _names_no_contract(chain, facts, name)
     role: AddressRole = "account" if name == FAILED_TX else "contract"
     return checked_bech32(given, chain, facts, role)
+
+
+def _names_no_contract(chain: str, facts: CosmosChainFacts, name: str) -> Text:
+    """An address before an event or message that no contract emits or receives; the example
+    filters on an attribute (`recipient == cosmos1…`) or on a validator (`cosmosvaloper1…`)."""
+    if subscription_kind(name) == "message":
+        return text(
+            "bot.cosmos.error.message_names_no_contract",
+            event=name,
+            chain=chain,
+            validator_prefix=facts.validator_prefix,
+        )
+    return text(
+        "bot.cosmos.error.not_contract_event", event=name, chain=chain, prefix=facts.bech32_prefix
+    )

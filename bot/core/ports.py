@@ -8,7 +8,7 @@ from typing import Protocol
 
 from storage.subscriptions import ActiveSubscription
 from watcher.cosmos_denoms import Denom
-from watcher.types import ChainEvent
+from watcher.types import ChainEvent, validator_prefix_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +25,17 @@ class ContractInfo:
 @dataclass(frozen=True, slots=True)
 class CosmosChainFacts:
     """A Cosmos SDK chain as the core checks what people type for it: the account address
-    prefix (`cosmos`: accounts and contracts are `cosmos1…`, validators `cosmosvaloper1…`) and
-    the denominations amounts may be written in (`1.5ATOM` or `1500000uatom`)."""
+    prefix (`cosmos`: accounts and contracts are `cosmos1…`), the denominations amounts may be
+    written in (`1.5ATOM` or `1500000uatom`) and validator operators' prefix (`cosmosvaloper1…`;
+    given "", the SDK's default for the account prefix)."""
 
     bech32_prefix: str
     denoms: tuple[Denom, ...] = ()
+    validator_prefix: str = ""
 
-    @property
-    def validator_prefix(self) -> str:
-        """The SDK's default for validator operators: the account prefix and `valoper`."""
-        return f"{self.bech32_prefix}valoper"
+    def __post_init__(self) -> None:
+        chosen = validator_prefix_of(self.bech32_prefix, self.validator_prefix or None)
+        object.__setattr__(self, "validator_prefix", chosen)
 
     @property
     def denoms_by_base(self) -> Mapping[str, Denom]:

@@ -45,11 +45,14 @@ def cosmos_prompt(state: WizardState, facts: WizardFacts) -> Reply:
         question = text(kind.address_question, chain=state.chain, expected=f"{expected}1…")
         return Reply(question, (_back_row(state), cancel_row(state)))
     if state.step == Step.ABI:
-        example = f"transfer {filter_example(OTHER, chain)}"
+        example = f"transfer {filter_example(OTHER, display_unit(chain))}"
         question = text("bot.cosmos.ask_event_type", example=example)
         return Reply(question, (_back_row(state), cancel_row(state)))
     if state.step == Step.FILTERS and kind is not None:
-        question = text("bot.cosmos.ask_filter", example=filter_example(kind, chain))
+        # The kind and the unit let a front-end that shows the example apart build it again.
+        unit = display_unit(chain)
+        example = filter_example(kind, unit)
+        question = text("bot.cosmos.ask_filter", example=example, kind=kind.code, unit=unit)
         skip = (choice("bot.choice.no_filter", action(state, "nf")),)
         return Reply(question, (skip, cancel_row(state)))
     if state.step == Step.DESTINATION:
@@ -70,10 +73,14 @@ def _back_row(state: WizardState) -> ChoiceRow:
     return (choice("bot.cosmos.choice.back", action(state, "kind")),)
 
 
-def filter_example(kind: CosmosKind, chain: CosmosChainFacts) -> str:
-    """A filter that fits the kind's events, amounts in the chain's first denomination."""
-    display = chain.denoms[0].display if chain.denoms else "uatom"
-    return _FILTER_EXAMPLES.get(kind.code, _AMOUNT_EXAMPLE).format(display=display)
+def display_unit(chain: CosmosChainFacts) -> str:
+    """The unit examples write amounts in: the chain's first display denomination."""
+    return chain.denoms[0].display if chain.denoms else "uatom"
+
+
+def filter_example(kind: CosmosKind, unit: str) -> str:
+    """A filter that fits the kind's events, amounts in `unit`."""
+    return _FILTER_EXAMPLES.get(kind.code, _AMOUNT_EXAMPLE).format(display=unit)
 
 
 def _confirm_prompt(state: WizardState, kind: CosmosKind) -> Reply:

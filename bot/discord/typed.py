@@ -8,9 +8,11 @@ text input. Its submission is handed to the core as the message it stands for.
 
 The button's custom id, which the modal's repeats, is `type:<question>:<wizard run>`: the
 submission goes to the wizard only while that run still waits at that question; an
-earlier pass's modal gets the core's answer to an out-of-date button instead. A Cosmos
-address question is `<question>.<prefix>`: the modal is built from the custom id alone, and
-its example address starts as the chain's do (`osmo1…`, `cosmosvaloper1…`).
+earlier pass's modal gets the core's answer to an out-of-date button instead. The modal is
+built from the custom id alone, so a Cosmos question carries what its example is made of: an
+address question is `<question>.<prefix>`, its example starting as the chain's addresses do
+(`osmo1…`, `cosmosvaloper1…`); the filter question is `<question>.<kind>.<unit>`, its example
+the one the core gives for what is watched, in the chain's unit (`amount >= 100OSMO`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from dataclasses import dataclass, replace
 from discord import TextStyle
 from discord.ui import Modal, TextInput
 
+from bot.core.cosmos_kinds import KIND_BY_CODE
 from bot.core.replies import Choice, ChoiceRow, Reply, text
+from bot.core.wizard_cosmos_views import filter_example
 from bot.core.wizard_state import Step
 from bot.discord.wording import cut_label
 from locales import translate
@@ -43,6 +47,10 @@ _RUN = re.compile(r"^[0-9a-z]{1,16}$")
 _PREFIX = re.compile(r"^[0-9a-z]{1,30}$")
 # How a Cosmos question's Text ends the address it expects: `cosmos1…`.
 _EXPECTED_END = "1…"
+# A display unit as the settings allow it (app/chain_settings.py): no ":" ends a custom id's
+# part early, a "." in it stays in the unit, and with the longest kind (`delegations`) and a
+# wizard run the custom id fits a core action's 64 bytes.
+_UNIT = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,19}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +58,9 @@ class TypedQuestion:
     """A question answered by typing: `code` names it in custom ids, `step` is the wizard's
     step that takes the answer; the others are catalog keys, an example shown in the empty
     input (the same in every language), and the input's size. A Cosmos address question has
-    the bech32 `prefix` its example starts with (None: the question takes no prefix)."""
+    the bech32 `prefix` its example starts with; the Cosmos filter question the `kind`
+    watched (bot/core/cosmos_kinds.py) and the `unit` amounts are written in. None: the
+    question's example is the same on every chain."""
 
     code: str
     step: Step
@@ -61,15 +71,36 @@ class TypedQuestion:
     paragraph: bool
     max_length: int
     prefix: str | None = None
+    kind: str | None = None
+    unit: str | None = None
 
     def with_prefix(self, prefix: str) -> TypedQuestion:
         """The Cosmos address question for a chain whose addresses start with `prefix`."""
         return replace(self, prefix=prefix, placeholder=f"{prefix}{_EXPECTED_END}")
 
+    def with_example(self, kind: str, unit: str) -> TypedQuestion:
+        """The Cosmos filter question for what is watched, amounts in the chain's `unit`."""
+        example = filter_example(KIND_BY_CODE[kind], unit)
+        return replace(self, kind=kind, unit=unit, placeholder=example)
+
     @property
     def custom_code(self) -> str:
-        """The question as its custom ids name it: its code, and its prefix if any."""
-        return self.code if self.prefix is None else f"{self.code}.{self.prefix}"
+        """The question as its custom ids name it: its code, then what its example is made of."""
+        if self.prefix is not None:
+            return f"{self.code}.{self.prefix}"
+        if self.kind is not None:
+            return f"{self.code}.{self.kind}.{self.unit}"
+        return self.code
+
+    def for_chain(self, detail: str) -> TypedQuestion | None:
+        """The question for what a custom id carries after its code; None when it carries
+        what the question does not take."""
+        if self.prefix is not None and _PREFIX.match(detail):
+            return self.with_prefix(detail)
+        kind, _, unit = detail.partition(".")
+        if self.kind is not None and kind in KIND_BY_CODE and _UNIT.match(unit):
+            return self.with_example(kind, unit)
+        return None
 
 
 ADDRESS = TypedQuestion(
@@ -129,6 +160,9 @@ COSMOS_CONTRACT = replace(
     title="dc.modal.cosmos.contract.title",
     label="dc.modal.cosmos.contract.label",
 )
+# The filter typed at FILTERS; the example fits the Cosmos Hub's tokens received until the
+# kind and the chain are known.
+COSMOS_FILTER = replace(FILTER, code="cf").with_example("received", "ATOM")
 # The event type (or message type URL) typed at ABI, a filter possibly after it.
 EVENT_TYPE = TypedQuestion(
     "ce",
@@ -153,9 +187,18 @@ QUESTIONS: Mapping[str, TypedQuestion] = {
     "bot.cosmos.ask_address.wasm": COSMOS_CONTRACT,
     "bot.cosmos.ask_address.failed": COSMOS_ACCOUNT,
     "bot.cosmos.ask_event_type": EVENT_TYPE,
-    "bot.cosmos.ask_filter": FILTER,
+    "bot.cosmos.ask_filter": COSMOS_FILTER,
 }
-_ALL = (ADDRESS, ABI, FILTER, COSMOS_ACCOUNT, COSMOS_VALIDATOR, COSMOS_CONTRACT, EVENT_TYPE)
+_ALL = (
+    ADDRESS,
+    ABI,
+    FILTER,
+    COSMOS_ACCOUNT,
+    COSMOS_VALIDATOR,
+    COSMOS_CONTRACT,
+    COSMOS_FILTER,
+    EVENT_TYPE,
+)
 _BY_CODE = {question.code: question for question in _ALL}
 
 
@@ -171,21 +214,26 @@ def typed_question(reply: Reply) -> TypedQuestion | None:
     """The question a reply asks to be answered by typing, if any. It is the reply's text,
     or, when an answer was refused, the first paragraph after the problem (the wizard
     says what was wrong, then asks again: bot/core/wizard_views.with_problem). A Cosmos
-    address question takes the prefix of the address its text says it expects."""
+    address question takes the prefix of the address its text says it expects, the Cosmos
+    filter question the kind and unit of its text's example."""
     for item in (reply.text, *reply.extra):
         question = QUESTIONS.get(item.key)
         if question is not None:
-            return _with_expected(question, item.params.get("expected"))
+            return _for_chain(question, item.params)
     return None
 
 
-def _with_expected(question: TypedQuestion, expected: object) -> TypedQuestion:
-    """The question with the prefix of `expected` (`osmo1…`), when it takes one and that is
-    a prefix a custom id can carry."""
-    if question.prefix is None or not isinstance(expected, str):
+def _for_chain(question: TypedQuestion, params: Mapping[str, object]) -> TypedQuestion:
+    """The question with what the core's text says of the chain (`expected`: `osmo1…`; `kind`
+    and `unit`), when it takes that and a custom id can carry it."""
+    expected, kind, unit = params.get("expected"), params.get("kind"), params.get("unit")
+    if question.prefix is not None and isinstance(expected, str):
+        detail = expected.removesuffix(_EXPECTED_END)
+    elif question.kind is not None and isinstance(kind, str) and isinstance(unit, str):
+        detail = f"{kind}.{unit}"
+    else:
         return question
-    prefix = expected.removesuffix(_EXPECTED_END)
-    return question.with_prefix(prefix) if _PREFIX.match(prefix) else question
+    return question.for_chain(detail) or question
 
 
 def wizard_run(choices: Sequence[ChoiceRow]) -> str | None:
@@ -212,15 +260,14 @@ def parse_typed(custom_id: str) -> TypedRequest | None:
     if not custom_id.startswith(TYPE):
         return None
     named, _, run = custom_id[len(TYPE) :].partition(":")
-    code, dot, prefix = named.partition(".")
+    code, dot, detail = named.partition(".")
     question = _BY_CODE.get(code)
     if question is None or not _RUN.match(run):
         return None
     if not dot:
         return TypedRequest(question, run)
-    if question.prefix is None or not _PREFIX.match(prefix):
-        return None
-    return TypedRequest(question.with_prefix(prefix), run)
+    chained = question.for_chain(detail)
+    return None if chained is None else TypedRequest(chained, run)
 
 
 def stale_action(request: TypedRequest) -> str:

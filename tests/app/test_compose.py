@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from app.cli import build_parser
 from app.http_api import build_http_app
-from app.settings import environment_variable_names, parse_host_port
+from app.setting_values import parse_host_port
+from app.settings import environment_variable_names
 
 ROOT = Path(__file__).resolve().parents[2]
 

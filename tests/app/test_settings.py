@@ -345,6 +345,17 @@ def test_a_minimal_cosmos_table_takes_the_cosmos_defaults(
     assert (hub.confirmations, hub.poll_interval_s, hub.start_block) == (0, 1.0, None)
     assert (hub.max_reorg_depth, hub.fetch_concurrency, hub.max_block_range) == (16, 8, 50)
     assert hub.rest_url is None and hub.ws_url is None and hub.explorer_url is None
+    assert hub.validator_prefix is None
+
+
+def test_a_cosmos_chain_may_name_its_validators_prefix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    crypto_org = cosmos_with(bech32_prefix='"cro"') + 'validator_prefix = "crocncl"\n'
+    write_config(monkeypatch, tmp_path, f"[chains.cro]\n{crypto_org}\n[chains.hub]\n{GOOD_COSMOS}")
+    specs = {spec.name: spec for spec in load_settings().chain_specs()}
+    assert (specs["cro"].bech32_prefix, specs["cro"].validator_prefix) == ("cro", "crocncl")
+    assert specs["hub"].validator_prefix is None
 
 
 def test_evm_and_cosmos_chains_load_from_one_file(
@@ -411,6 +422,30 @@ def cosmos_with(**changes: str | None) -> str:
         (
             cosmos_with(bech32_prefix=None),
             "chains.main.bech32_prefix in {path}: missing; expected the account address prefix",
+        ),
+        (
+            GOOD_COSMOS + 'validator_prefix = "CosmosValoper"\n',
+            "chains.main.validator_prefix in {path}: expected the validator operator address"
+            ' prefix where it is not the account prefix and "valoper", such as "crocncl" for'
+            " \"cro\": 1 to 20 lower-case letters or digits, got 'CosmosValoper'",
+        ),
+        (GOOD_COSMOS + 'validator_prefix = ""\n', "chains.main.validator_prefix in {path}: ex"),
+        (GOOD_COSMOS + "validator_prefix = 1\n", "chains.main.validator_prefix in {path}: ex"),
+        (
+            GOOD_COSMOS + 'validator_prefix = "iva"\n',
+            "chains.main.validator_prefix in {path}: expected the account prefix 'cosmos'"
+            " followed by more lower-case letters or digits, such as 'cosmosvaloper', got 'iva':"
+            " filters know a chain's addresses by the account prefix they start with",
+        ),
+        (
+            GOOD_COSMOS + 'validator_prefix = "cosmos"\n',
+            "chains.main.validator_prefix in {path}: expected the account prefix 'cosmos'"
+            " followed by more",
+        ),
+        (
+            GOOD_CHAIN + 'validator_prefix = "cosmosvaloper"\n',
+            "chains.main.validator_prefix in {path}: not a setting of evm chains (only cosmos"
+            " chains have it)",
         ),
         (
             cosmos_with(denoms="[]"),

@@ -4,10 +4,14 @@ database on the fake Discord."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from bot.core.context import CoreSettings
 from bot.core.dispatch import BotCore
+from bot.core.ports import CosmosChainFacts
 from bot.discord.app import BlockbellClient
 from locales import translate
 from tests.bot.core.conftest import PLAIN, USDC
@@ -25,7 +29,9 @@ from tests.bot.discord.conftest import (
 )
 from tests.fakes.discord_api import FakeDiscord, FakeMessage
 from tests.fakes.discord_client import discord_pointed_at, running_client
+from tests.support.cosmos_chain import account, validator
 from tests.support.discord_guild import ADMIN, GUILD_ID, MEMBER
+from watcher.cosmos_denoms import Denom
 
 SHORT, PARAGRAPH = 1, 2
 SIGNATURE = "Transfer(address indexed from, address indexed to, uint256 value)"
@@ -185,3 +191,83 @@ async def test_the_modal_speaks_the_users_discord_language(
     assert opened.modal is not None
     assert opened.modal["title"] == translate("zh_Hans", "dc.modal.address.title")
     assert text_input(opened.modal)["label"] == translate("zh_Hans", "dc.modal.address.label")
+
+
+async def at_cosmos_kind(fake: FakeDiscord, kind: str) -> FakeMessage:
+    """The admin's bare /subscribe in the channel, osmosis chosen, then what to watch."""
+    chains = await answer(fake, await fake.slash(ADMIN, "subscribe", channel_id=CHANNEL))
+    kinds = await press_as(fake, ADMIN, chains, labelled(chains, "osmosis"))
+    [value] = [o["value"] for o in select_options(kinds) if kind in o["label"]]
+    select_id = next(i for i in custom_ids(kinds) if i.startswith("pick:"))
+    return await press_as(fake, ADMIN, kinds, select_id, [value])
+
+
+@pytest.fixture
+async def cosmos_bot(
+    db: str, fake: FakeDiscord, lookup: SlowLookup
+) -> AsyncIterator[BlockbellClient]:
+    """The bot with an EVM chain and Osmosis, whose amounts are written in OSMO."""
+    osmosis = CosmosChainFacts("osmo", (Denom("uosmo", "OSMO", 6),))
+    settings = CoreSettings(
+        chains=("mainnet", "osmosis"), lookup=lookup, cosmos={"osmosis": osmosis}
+    )
+    client = BlockbellClient(BotCore(settings), GUILD_ID, guild_ready_timeout_s=GUILDS_ARRIVED_S)
+    with discord_pointed_at(fake):
+        async with running_client(client, TOKEN) as running:
+            assert isinstance(running, BlockbellClient)
+            yield running
+
+
+@pytest.mark.parametrize(
+    ("kind", "address", "example", "typed"),
+    [
+        (
+            "Delegations to a validator",
+            validator("val-1", "osmovaloper"),
+            "amount >= 100OSMO",
+            "amount >= 5OSMO",
+        ),
+        (
+            "Tokens received by an address",
+            account("alice", "osmo"),
+            "amount >= 1.5OSMO",
+            "sender == " + account("bob", "osmo"),
+        ),
+    ],
+)
+async def test_a_cosmos_filter_form_shows_an_example_of_the_chain_and_what_is_watched(
+    cosmos_bot: BlockbellClient,
+    fake: FakeDiscord,
+    kind: str,
+    address: str,
+    example: str,
+    typed: str,
+) -> None:
+    asked = await at_cosmos_kind(fake, kind)
+    opened = await open_modal(fake, ADMIN, asked, "Type the address")
+    filters = await submit(fake, ADMIN, opened, asked, address)
+    assert f"type a condition such as {example}" in filters.content, filters.content
+
+    opened = await open_modal(fake, ADMIN, filters, "Type a filter")
+    assert opened.modal is not None and opened.modal["title"] == "Filter"
+    filter_input = text_input(opened.modal)
+    assert (filter_input["placeholder"], filter_input["style"]) == (example, PARAGRAPH)
+    assert "0x" not in filter_input["placeholder"]
+    confirm = await submit(fake, ADMIN, opened, filters, typed)
+    assert f"Filter: {typed}" in confirm.content
+    done = await press_as(fake, ADMIN, confirm, labelled(confirm, "Subscribe"))
+    assert "Subscribed: 1 subscription (#1)" in done.content
+
+
+async def test_a_refused_cosmos_filter_is_asked_again_with_the_same_form(
+    cosmos_bot: BlockbellClient, fake: FakeDiscord
+) -> None:
+    asked = await at_cosmos_kind(fake, "Governance votes")
+    opened = await open_modal(fake, ADMIN, asked, "Type a filter")
+    assert (
+        opened.modal is not None and text_input(opened.modal)["placeholder"] == "proposal_id == 7"
+    )
+    refused = await submit(fake, ADMIN, opened, asked, "amount >= 1.5BTC")
+    assert "BTC in the condition on amount" in refused.content
+    again = await open_modal(fake, ADMIN, refused, "Type a filter")
+    assert again.modal is not None and text_input(again.modal)["placeholder"] == "proposal_id == 7"
