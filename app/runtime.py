@@ -21,6 +21,7 @@ from notifier.loop import ChainInfo, Notifier
 from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
 from watcher.cometbft_rpc import CometBftClient
+from watcher.cosmos_denom_metadata import DenomMetadataLookup, RestChain
 from watcher.cosmos_reader import cosmos_reader
 from watcher.crawl import ChainHalted, ChainWatcher
 from watcher.evm_reader import evm_reader
@@ -122,7 +123,21 @@ def _build_notifier(
         schedule_s=settings.webhook_schedule_s,
         telegram=telegram,
         discord=discord,
+        denom_lookup=_build_denom_lookup(specs, session),
     )
+
+
+def _build_denom_lookup(
+    specs: list[ChainSpec], session: aiohttp.ClientSession
+) -> DenomMetadataLookup | None:
+    """Amounts in denoms the settings do not name read in the units of the chain's own
+    metadata on Cosmos chains with a REST URL; elsewhere they stay in base units."""
+    rest_chains = {
+        spec.name: RestChain(spec.rest_url, spec.denoms)
+        for spec in specs
+        if spec.family == "cosmos" and spec.rest_url
+    }
+    return DenomMetadataLookup(session, rest_chains) if rest_chains else None
 
 
 def _build_discord_channel(settings: Settings, session: aiohttp.ClientSession) -> DiscordChannel:

@@ -162,14 +162,38 @@ def address_part(text: str, facts: ChainFacts) -> Part | None:
 def coins_text(key: str, text: str, by_base: Mapping[str, DisplayDenom]) -> str | None:
     """`1500000uatom` as `1.5 ATOM`, `5uatom,7ibc/27…` as `0.000005 ATOM, 7 ibc/27…5EB2`
     (an unknown denom keeps its base amount); None when `text` is not read as coins."""
+    coins = _shown_coins(key, text, by_base)
+    if coins is None:
+        return None
+    return COIN_SEPARATOR.join(
+        _coin_text(amount, denom, by_base.get(denom)) for denom, amount in coins
+    )
+
+
+def unnamed_denoms(d: DueDelivery) -> set[str]:
+    """The denoms of the amounts `attributes` shows that the chain's facts give no display
+    unit: as they stand, those amounts show in base units."""
+    by_base = {denom.base: denom for denom in d.chain_facts.denoms}
+    return {
+        denom
+        for key, value in d.event.args.items()
+        for item in (value if isinstance(value, list) else [value])
+        if isinstance(item, str)
+        for denom, _ in _shown_coins(key, item, by_base) or ()
+        if denom not in by_base
+    }
+
+
+def _shown_coins(
+    key: str, text: str, by_base: Mapping[str, DisplayDenom]
+) -> tuple[tuple[str, Amount], ...] | None:
+    """The coins of a value shown as an amount: under an amount key, or naming a known denom."""
     coins = parse_coins(text)
     if not coins:
         return None
     if key.lower() not in AMOUNT_KEYS and not any(denom in by_base for denom, _ in coins):
         return None
-    return COIN_SEPARATOR.join(
-        _coin_text(amount, denom, by_base.get(denom)) for denom, amount in coins
-    )
+    return coins
 
 
 def _value_parts(

@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 from notifier.channels.discord import DiscordChannel, decide_discord
 from notifier.channels.telegram import TelegramChannel, decide_telegram
 from notifier.channels.webhook import WebhookChannel
+from notifier.cosmos_denom_metadata import DenomLookup, lookup_budget_s, with_metadata_denoms
 from notifier.metrics import observe_attempt
 from notifier.policy import (
     DEFAULT_SCHEDULE_S,
@@ -119,8 +120,10 @@ class Notifier:
         jitter: Callable[[], float] = _draw_jitter,
         telegram: TelegramChannel | None = None,
         discord: DiscordChannel | None = None,
+        denom_lookup: DenomLookup | None = None,
     ) -> None:
         self._chains = dict(chains)
+        self._denom_lookup = denom_lookup
         self._explorers = {name: chain.explorer_url for name, chain in self._chains.items()}
         self._channel = channel
         self._telegram = telegram
@@ -133,7 +136,9 @@ class Notifier:
             telegram.timeout_s if telegram else 0.0,
             discord.timeout_s if discord else 0.0,
         )
-        self._claim_limit = claim_limit(batch_size, concurrency, lease_s, timeout_s)
+        self._claim_limit = claim_limit(
+            batch_size, concurrency, lease_s, timeout_s, lookup_budget_s(denom_lookup)
+        )
         self._slots = asyncio.Semaphore(concurrency)
         self._lease_s = lease_s
         self._idle_poll_s = idle_poll_s
@@ -180,7 +185,10 @@ class Notifier:
             if claim.muted:
                 logger.info("notifier round: %d muted", claim.muted)
             return claim.muted
-        jobs = self._jobs(with_chain_facts(claim.due, self._chains))
+        due = with_chain_facts(claim.due, self._chains)
+        if self._denom_lookup is not None:
+            due = await with_metadata_denoms(due, self._denom_lookup, _is_chat)
+        jobs = self._jobs(due)
         results = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
         _log_round([batch for batch, _ in jobs], results, claim.muted)
         return len(claim.due) + claim.muted
@@ -287,6 +295,12 @@ class Notifier:
         )
 
 
+def _is_chat(d: DueDelivery) -> bool:
+    """Whether the delivery is sent as a chat message, which shows amounts in display units
+    (a webhook's body keeps the attributes as stored)."""
+    return d.destination.kind not in CLAIMED_DESTINATION_KINDS
+
+
 async def _settle(deliveries: Sequence[DueDelivery]) -> list[str]:
     """Confirmations of notifications sent within a digest: there is no message to edit."""
     reason = "its notification went out in a digest, which is not edited"
@@ -294,17 +308,24 @@ async def _settle(deliveries: Sequence[DueDelivery]) -> list[str]:
     return ["cancelled"] * len(deliveries)
 
 
-def claim_limit(batch_size: int, concurrency: int, lease_s: float, send_timeout_s: float) -> int:
-    """How many deliveries one round may claim: no more than it can send before the lease ends.
+def claim_limit(
+    batch_size: int,
+    concurrency: int,
+    lease_s: float,
+    send_timeout_s: float,
+    lookup_s: float = 0.0,
+) -> int:
+    """How many deliveries one round may claim: no more than it can send before the lease ends,
+    once it has waited up to `lookup_s` for display units.
 
     Deliveries claimed beyond that would wait for a free slot while their lease runs out, and
     another notifier would reclaim and send them a second time.
     """
-    waves = int((lease_s - LEASE_MARGIN_S) // send_timeout_s)
+    waves = int((lease_s - lookup_s - LEASE_MARGIN_S) // send_timeout_s)
     if waves < 1:
         raise ValueError(
             f"lease_s ({lease_s:g}) must exceed the send timeout ({send_timeout_s:g} s)"
-            f" by at least {LEASE_MARGIN_S:g} s"
+            f" by at least {LEASE_MARGIN_S + lookup_s:g} s"
         )
     return min(batch_size, concurrency * waves)
 
