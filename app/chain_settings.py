@@ -26,6 +26,8 @@ DENOM_EXAMPLE = '{ base = "uatom", display = "ATOM", exponent = 6 }'
 EXPLAINED_ERRORS = frozenset({"duplicate_denom", "foreign_validator_prefix"})
 
 ChainName = Annotated[str, Field(pattern=CHAIN_NAME_PATTERN)]
+# Unset by default: a chain that makes blocks only on demand would be reported all day.
+QUIET_AFTER = Field(default=None, gt=0, description="seconds greater than 0, such as 600")
 
 
 class _ChainTable(BaseModel):
@@ -60,6 +62,7 @@ class EvmChainConfig(_ChainTable):
         default=None, description="an http(s) URL such as https://host"
     )
     max_reorg_depth: int = Field(default=128, ge=1, description="an integer >= 1")
+    quiet_after: float | None = QUIET_AFTER
 
     def secret_urls(self) -> list[str]:
         return [*self.rpc_urls, *([self.ws_url] if self.ws_url else [])]
@@ -159,6 +162,7 @@ class CosmosChainConfig(_ChainTable):
         default=None, description="an http(s) URL such as https://www.mintscan.io/cosmos"
     )
     max_reorg_depth: int = Field(default=16, ge=1, description="an integer >= 1")
+    quiet_after: float | None = QUIET_AFTER
     fetch_concurrency: int = Field(
         default=8, ge=1, le=64, description="an integer from 1 to 64 (heights fetched at once)"
     )
@@ -212,6 +216,7 @@ def _spec(table: EvmChainConfig | CosmosChainConfig, name: str, **family_fields:
         start_block=None if table.start_block == "latest" else table.start_block,
         explorer_url=table.explorer_url,
         max_reorg_depth=table.max_reorg_depth,
+        quiet_after_s=table.quiet_after,
         **family_fields,
     )
 

@@ -47,7 +47,9 @@ def health_report(statuses: dict[str, ChainStatus]) -> dict[str, Any]:
 async def run_service(settings: Settings, roles: set[str]) -> None:
     """Run the chosen roles until cancelled (Ctrl-C / SIGTERM)."""
     specs = settings.chain_specs()
-    statuses = {spec.name: ChainStatus(spec.name) for spec in specs}
+    statuses = {
+        spec.name: ChainStatus(spec.name, quiet_after_s=spec.quiet_after_s) for spec in specs
+    }
     _say_which_front_ends_are_off(settings)
     await open_database(settings.database_url)
     telegram = _build_telegram_channel(settings)
@@ -61,7 +63,13 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 notices = DestinationNotices(telegram, discord)
                 tasks.create_task(notices.run(), name="destination notices")
             if "notifier" in roles:
-                stalls = StallNotices(telegram, discord, stall_after_s=settings.stall_after_s)
+                quiet_after_s = {s.name: s.quiet_after_s for s in specs if s.quiet_after_s}
+                stalls = StallNotices(
+                    telegram,
+                    discord,
+                    stall_after_s=settings.stall_after_s,
+                    quiet_after_s=quiet_after_s,
+                )
                 tasks.create_task(stalls.run(), name="stall notices")
             if "watcher" in roles:
                 for spec in specs:

@@ -1,5 +1,6 @@
-"""Deciding from a chain's stored health whether its subscribers are to be told it stalled or
-recovered (pure: the caller reads the row and passes the time)."""
+"""Deciding from a chain's stored health whether its subscribers are to be told that its watcher
+stalled or recovered, and that the chain itself stopped making blocks or makes them again
+(pure: the caller reads the row and passes the time)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 from storage.chain_health import ChainHealthRow, ChainSnapshot
 
 StallChange = Literal["stalled", "recovered"]
+QuietChange = Literal["quiet", "moving"]
 
 MIN_STALE_S = 30.0
 """A snapshot older than the stall threshold means its watcher stopped reporting, but never one
@@ -36,4 +38,27 @@ def decide_stall(row: ChainHealthRow, now: datetime, stall_after_s: float) -> St
         return "stalled"
     if not stalled and row.stalled_since is not None:
         return "recovered"
+    return None
+
+
+def is_quiet(snapshot: ChainSnapshot, now: datetime, quiet_after_s: float) -> bool | None:
+    """Whether the chain has made no block for `quiet_after_s` while its watcher follows it;
+    None when that is not known: the block's time was not reported, or the watcher is failing,
+    halted or stalled, so the newest block it knows need not be the chain's."""
+    if snapshot.head_time is None or not snapshot.healthy:
+        return None
+    if is_stalled(snapshot, now, quiet_after_s):
+        return None
+    return now - snapshot.head_time >= timedelta(seconds=quiet_after_s)
+
+
+def decide_quiet(row: ChainHealthRow, now: datetime, quiet_after_s: float) -> QuietChange | None:
+    """ "quiet" when the chain makes no blocks and its subscribers were not told yet, "moving"
+    when it makes blocks again after they were told, else None (also while it is not known:
+    a watcher in trouble ends no quiet spell and starts none)."""
+    quiet = is_quiet(row.snapshot, now, quiet_after_s)
+    if quiet is True and row.quiet_since is None:
+        return "quiet"
+    if quiet is False and row.quiet_since is not None:
+        return "moving"
     return None

@@ -1,9 +1,11 @@
-"""Chains' health as their watchers last reported it, the stall-notice claims, and who to tell.
+"""Chains' health as their watchers last reported it, the stall- and quiet-notice claims, and
+who to tell.
 
 The watcher (perhaps in another process than the bot and the notifier) writes a snapshot of
-each chain it crawls every few seconds. Notifiers claim a stall or a recovery with one UPDATE
-whose WHERE clause only the first of them satisfies, so each notice goes out once however many
-notifier processes run.
+each chain it crawls every few seconds. Notifiers claim a stall or a recovery (of the watcher),
+and a quiet spell or the end of one (of the chain), each with one UPDATE whose WHERE clause
+only the first of them satisfies, so each notice goes out once however many notifier
+processes run.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ CHAT_PLATFORMS = (TELEGRAM, DISCORD)
 
 @dataclass(frozen=True, slots=True)
 class ChainSnapshot:
-    """What a chain's watcher reports: where it is, whether its steps succeed, and since when
-    it has been failing (`unhealthy_since`) or standing still behind the head (`stuck_since`)."""
+    """What a chain's watcher reports: where it is, whether its steps succeed, since when it
+    has been failing (`unhealthy_since`) or standing still behind the head (`stuck_since`), and
+    when the chain made its newest block (`head_time`, from the block's header)."""
 
     chain: str
     head_number: int | None
@@ -35,6 +38,7 @@ class ChainSnapshot:
     updated_at: datetime
     unhealthy_since: datetime | None = None
     stuck_since: datetime | None = None
+    head_time: datetime | None = None
 
     @property
     def lag(self) -> int | None:
@@ -46,11 +50,13 @@ class ChainSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class ChainHealthRow:
-    """A stored snapshot with the notifiers' verdict: `stalled_since` is set while the chain's
-    subscribers have been told it stalled and not yet that it recovered."""
+    """A stored snapshot with the notifiers' verdicts: `stalled_since` is set while the chain's
+    subscribers have been told it stalled and not yet that it recovered, `quiet_since` while
+    they have been told the chain makes no blocks and not yet that it makes them again."""
 
     snapshot: ChainSnapshot
     stalled_since: datetime | None
+    quiet_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +78,13 @@ _SNAPSHOT_FIELDS = (
     "updated_at",
     "unhealthy_since",
     "stuck_since",
+    "head_time",
 )
 
 
 async def save_snapshot(snapshot: ChainSnapshot) -> None:
     """Write the snapshot columns of the chain's row (made on first report), leaving the
-    notifiers' stall columns as they are."""
+    notifiers' stall and quiet columns as they are."""
     values = {name: getattr(snapshot, name) for name in _SNAPSHOT_FIELDS}
     if await ChainHealth.filter(chain=snapshot.chain).update(**values):
         return
@@ -107,8 +114,9 @@ def _row(row: ChainHealth) -> ChainHealthRow:
         updated_at=row.updated_at,
         unhealthy_since=row.unhealthy_since,
         stuck_since=row.stuck_since,
+        head_time=row.head_time,
     )
-    return ChainHealthRow(snapshot, row.stalled_since)
+    return ChainHealthRow(snapshot, row.stalled_since, row.quiet_since)
 
 
 async def claim_stall(chain: str, now: datetime) -> bool:
@@ -124,6 +132,24 @@ async def claim_recovery(chain: str) -> bool:
     """Clear the chain's stall; True only for the one caller whose UPDATE changed the row."""
     changed = await ChainHealth.filter(chain=chain, stall_notified=True).update(
         stalled_since=None, stall_notified=False
+    )
+    return bool(changed)
+
+
+async def claim_quiet(chain: str, now: datetime) -> bool:
+    """Mark the chain told quiet (making no blocks) since `now`; True only for the one caller
+    whose UPDATE changed the row, which is the one to tell the subscribers."""
+    changed = await ChainHealth.filter(chain=chain, quiet_notified=False).update(
+        quiet_since=now, quiet_notified=True
+    )
+    return bool(changed)
+
+
+async def claim_moving(chain: str) -> bool:
+    """Clear the chain's quiet spell; True only for the one caller whose UPDATE changed the
+    row."""
+    changed = await ChainHealth.filter(chain=chain, quiet_notified=True).update(
+        quiet_since=None, quiet_notified=False
     )
     return bool(changed)
 

@@ -297,11 +297,12 @@ class SubscriptionMute(Model):
 
 
 class ChainHealth(Model):
-    """The last state a chain's watcher reported, and whether its subscribers were told of a stall.
+    """The last state a chain's watcher reported, and whether its subscribers were told of a stall
+    (of the watcher) or of a quiet chain (one that makes no blocks).
 
     Roles may run in separate processes, so the watcher's live status is written here for the
     bot's /status and the notifier's stall notices. The watcher writes the snapshot columns
-    only, the notifier the stall columns only, each with single-statement updates.
+    only, the notifier the stall and quiet columns only, each with single-statement updates.
     """
 
     chain = fields.CharField(max_length=64, primary_key=True)
@@ -320,6 +321,13 @@ class ChainHealth(Model):
     recovery notice."""
     stall_notified = fields.BooleanField(default=False)
     """True while a stall notice has been claimed and no recovery notice yet."""
+    head_time = fields.DatetimeField(null=True)
+    """When the chain made its newest block the watcher knows, by that block's header."""
+    quiet_since = fields.DatetimeField(null=True)
+    """Set by the notifier that claimed the notice that the chain makes no blocks, cleared by
+    the one that claimed the notice that it makes blocks again."""
+    quiet_notified = fields.BooleanField(default=False)
+    """True while a chain-quiet notice has been claimed and no moving-again notice yet."""
 
     class Meta:
         table = "chain_health"

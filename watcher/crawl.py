@@ -31,7 +31,7 @@ from watcher.planning import RangeUnsplittable
 from watcher.reading import Advance, ChainReader, ReorgFound
 from watcher.reorg import find_fork_point, orphaned_hashes
 from watcher.rpc_errors import RpcError
-from watcher.status import ChainStatus
+from watcher.status import ChainStatus, block_time
 from watcher.types import BlockHeader, ChainSpec, Match
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class ChainWatcher:
         head = await self._next_head()
         await self._refresh_index()
         self.status.head = self.head_number = head.number
+        self.status.head_time = block_time(head.timestamp)
         # Instant subscriptions are told of a block as soon as it is seen; the others only once
         # it has its confirmations, and without them there is no reason to read it earlier.
         target = head.number - (0 if self.instant else self.spec.confirmations)

@@ -4,7 +4,8 @@ The bot's /status and the notifier's stall notices may run in other processes th
 watcher, so they read these snapshots instead of the watcher's memory. Besides where the
 watcher is, a snapshot says since when its steps have failed and since when its cursor has
 stood still below the head less the confirmations: a stall is a state that lasts, and only
-this process sees it start.
+this process sees it start. It also says when the chain made its newest block, so that others
+can tell a chain that makes no blocks from a watcher that falls behind.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def next_snapshot(
         updated_at=now,
         unhealthy_since=unhealthy_since,
         stuck_since=_stuck_since(previous, status, confirmations, now),
+        head_time=status.head_time,
     )
 
 

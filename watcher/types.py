@@ -94,6 +94,9 @@ class ChainSpec:
     """None means: start at the head when the chain has no cursor yet."""
     explorer_url: str | None = None
     max_reorg_depth: int = 128
+    quiet_after_s: float | None = None
+    """A chain whose newest block is this old has stopped making blocks, and its subscribers
+    are told; None: never (a chain that makes blocks only on demand is often silent)."""
     bech32_prefix: str | None = None
     """Cosmos: the account address prefix (`cosmos`, `osmo`)."""
     validator_prefix: str | None = None

@@ -1,5 +1,6 @@
 """`/status`: for each chain the chat's subscriptions are on, the block being watched, the lag
-behind the head and how its watcher is doing, as the watcher last reported it."""
+behind the head and how its watcher is doing, as the watcher last reported it, or that the
+chain itself makes no blocks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.core.replies import Reply, Text, choice, text
 from storage.chain_health import ChainHealthRow, fetch_chain_health
 from storage.subscriptions import list_owned_subscriptions
 
-ChainState = Literal["healthy", "unhealthy", "stalled", "halted", "unknown"]
+ChainState = Literal["healthy", "unhealthy", "stalled", "quiet", "halted", "unknown"]
 
 
 async def show_status(caller: Caller) -> Reply:
@@ -29,14 +30,18 @@ async def show_status(caller: Caller) -> Reply:
 
 
 def chain_state(row: ChainHealthRow | None) -> ChainState:
-    """How a chain's watcher is doing; "stalled" exactly while its subscribers have been told
-    so, so that /status and the stall notices never disagree."""
+    """How a chain's watcher is doing; "stalled" and "quiet" (the chain makes no blocks)
+    exactly while its subscribers have been told so, so that /status and the notices never
+    disagree. A stalled watcher's news comes first: while it lasts, a quiet chain may be news
+    from before it."""
     if row is None:
         return "unknown"
     if row.snapshot.halted_reason is not None:
         return "halted"
     if row.stalled_since is not None:
         return "stalled"
+    if row.quiet_since is not None and row.snapshot.head_time is not None:
+        return "quiet"
     return "healthy" if row.snapshot.healthy else "unhealthy"
 
 
@@ -49,4 +54,10 @@ def render_chain_line(chain: str, row: ChainHealthRow | None) -> Text:
     if block is None or lag is None:
         key = "bot.status.stalled_no_block" if state == "stalled" else "bot.status.starting"
         return text(key, chain=chain)
+    head_time = row.snapshot.head_time
+    if state == "quiet" and head_time is not None:
+        # As of the watcher's last report, seconds old: /status needs no clock of its own.
+        quiet_s = (row.snapshot.updated_at - head_time).total_seconds()
+        minutes = max(1, int(quiet_s // 60))
+        return text("bot.status.chain_quiet", chain=chain, block=block, minutes=minutes)
     return text(f"bot.status.{state}", chain=chain, block=block, count=lag)

@@ -358,6 +358,20 @@ def test_a_cosmos_chain_may_name_its_validators_prefix(
     assert specs["hub"].validator_prefix is None
 
 
+def test_a_chain_may_say_after_how_long_without_a_block_its_subscribers_are_told(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_config(
+        monkeypatch,
+        tmp_path,
+        f"[chains.main]\n{GOOD_CHAIN}quiet_after = 600\n"
+        f"[chains.hub]\n{GOOD_COSMOS}quiet_after = 90.5\n"
+        f"[chains.local]\n{GOOD_CHAIN}",
+    )
+    specs = {spec.name: spec.quiet_after_s for spec in load_settings().chain_specs()}
+    assert specs == {"main": 600.0, "hub": 90.5, "local": None}
+
+
 def test_evm_and_cosmos_chains_load_from_one_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -441,6 +455,14 @@ def cosmos_with(**changes: str | None) -> str:
             GOOD_COSMOS + 'validator_prefix = "cosmos"\n',
             "chains.main.validator_prefix in {path}: expected the account prefix 'cosmos'"
             " followed by more",
+        ),
+        (
+            GOOD_CHAIN + "quiet_after = 0\n",
+            "chains.main.quiet_after in {path}: expected seconds greater than 0, such as 600",
+        ),
+        (
+            GOOD_COSMOS + 'quiet_after = "10m"\n',
+            "chains.main.quiet_after in {path}: expected seconds greater than 0, such as 600",
         ),
         (
             GOOD_CHAIN + 'validator_prefix = "cosmosvaloper"\n',

@@ -1,10 +1,11 @@
-"""Subscribers of a chain hear once that it stalled and once that it recovered, in their chats."""
+"""Subscribers of a chain hear once that it stalled and once that it recovered, and once that the
+chain makes no blocks and once that it makes them again, in their chats."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -20,6 +21,8 @@ from tests.notifier.conftest import BOT_TOKEN, Clock
 from tests.storage.test_chain_health import subscribe_chat
 
 STALL_AFTER_S = 120.0
+# The chains of these tests tell their subscribers of two minutes without a block.
+QUIET_AFTER_S = {"mainnet": 120.0, "base": 120.0}
 STALLED_EN = (
     "⚠️ mainnet is stalled\nBlockbell is not keeping up with this chain, so notifications of"
     " its events are delayed. None is lost: they follow when it catches up, and you will be told."
@@ -28,6 +31,8 @@ RECOVERED_EN = (
     "✅ mainnet has recovered\nBlockbell follows this chain again. Delayed notifications of its"
     " events are on their way."
 )
+
+MOVING_EN = "▶️ mainnet is making blocks again"
 
 MakeChecker = Callable[[], StallNotices]
 
@@ -39,7 +44,9 @@ async def make_checker(db: str, fake: FakeTelegram, clock: Clock) -> AsyncIterat
 
     def make() -> StallNotices:
         channels.append(TelegramChannel(build_bot(BOT_TOKEN, fake.url)))
-        return StallNotices(channels[-1], stall_after_s=STALL_AFTER_S, clock=clock)
+        return StallNotices(
+            channels[-1], stall_after_s=STALL_AFTER_S, quiet_after_s=QUIET_AFTER_S, clock=clock
+        )
 
     yield make
     for channel in channels:
@@ -118,6 +125,84 @@ async def test_two_checkers_racing_tell_each_chat_once(
     assert sorted(sent) == [0, 3]
     for chat in (100, 101, 102):
         assert texts(fake, chat) == [STALLED_EN, RECOVERED_EN]
+
+
+def quiet_en(made: datetime, minutes: int) -> str:
+    return (
+        f"⏸ mainnet has made no new block since {made:%Y-%m-%d %H:%M} UTC ({minutes} min)\n"
+        "Blockbell keeps watching and will deliver what comes when it resumes."
+    )
+
+
+async def test_a_chain_that_makes_no_blocks_is_told_once_by_racing_checkers_then_its_blocks(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    for chat_id in ("100", "101"):
+        await subscribe_chat(chat_id, "mainnet")
+    await subscribe_chat("-500", "mainnet", language="ru", kind="group")
+    await subscribe_chat("200", "base")
+    checkers = [make_checker(), make_checker()]
+    made = clock.now
+    await report(clock, head_time=made)
+    await report(clock, "base", head_time=made)
+
+    clock.advance(STALL_AFTER_S - 1)
+    await report(clock, head_time=made)  # the watcher is at the tip: it is the chain that waits
+    await report(clock, "base", head_number=140, cursor_number=140, head_time=clock.now)
+    assert await asyncio.gather(*(checker.check_once() for checker in checkers)) == [0, 0]
+
+    clock.advance(1)
+    await report(clock, head_time=made)
+    await report(clock, "base", head_number=160, cursor_number=160, head_time=clock.now)
+    sent = await asyncio.gather(*(checker.check_once() for checker in checkers))
+    assert sorted(sent) == [0, 3]
+    assert await asyncio.gather(*(checker.check_once() for checker in checkers)) == [0, 0]
+    assert texts(fake, 100) == texts(fake, 101) == [quiet_en(made, 2)]
+    [russian] = texts(fake, -500)
+    assert russian.startswith("⏸ Сеть mainnet не создала ни одного нового блока")
+    assert f"{made:%Y-%m-%d %H:%M} UTC (2 мин)\nBlockbell продолжает следить" in russian
+    assert fake.messages(200) == []
+
+    clock.advance(30)
+    await report(
+        clock, head_number=111, cursor_number=111, head_time=clock.now - timedelta(seconds=2)
+    )
+    sent = await asyncio.gather(*(checker.check_once() for checker in checkers))
+    assert sorted(sent) == [0, 3]
+    assert await asyncio.gather(*(checker.check_once() for checker in checkers)) == [0, 0]
+    assert texts(fake, 100) == texts(fake, 101) == [quiet_en(made, 2), MOVING_EN]
+    assert texts(fake, -500)[1] == "▶️ Сеть mainnet снова создаёт блоки"
+
+
+async def test_a_chain_whose_settings_name_no_quiet_after_is_never_told_quiet(
+    db: str, fake: FakeTelegram, clock: Clock
+) -> None:
+    """Chains that make blocks only on demand (anvil, some appchains) are silent for hours."""
+    await subscribe_chat("100", "anvil")
+    channel = TelegramChannel(build_bot(BOT_TOKEN, fake.url))
+    checker = StallNotices(channel, stall_after_s=STALL_AFTER_S, clock=clock)
+    try:
+        made = clock.now
+        await report(clock, "anvil", head_time=made)
+        clock.advance(24 * 3600)
+        await report(clock, "anvil", head_time=made)
+        assert await checker.check_once() == 0
+    finally:
+        await channel.close()
+    assert fake.messages(100) == []
+
+
+async def test_a_watcher_in_trouble_is_told_as_a_stall_not_as_a_quiet_chain(
+    make_checker: MakeChecker, fake: FakeTelegram, clock: Clock
+) -> None:
+    await subscribe_chat("100", "mainnet")
+    checker = make_checker()
+    made = clock.now
+    await report(clock, healthy=False, error="node down", unhealthy_since=made, head_time=made)
+    clock.advance(STALL_AFTER_S)
+    await report(clock, healthy=False, error="node down", unhealthy_since=made, head_time=made)
+    assert await checker.check_once() == 1
+    assert texts(fake, 100) == [STALLED_EN]
 
 
 async def test_a_halted_chain_and_a_silent_watcher_count_as_stalled(

@@ -1,4 +1,5 @@
-"""The watcher's health snapshots: how long it has failed or stood still, and their storage."""
+"""The watcher's health snapshots: how long it has failed or stood still, when the chain made
+its newest block, and their storage."""
 
 from __future__ import annotations
 
@@ -52,16 +53,33 @@ def test_a_watcher_that_knows_no_head_yet_is_not_stuck() -> None:
     assert next_snapshot(None, status(head=None, cursor=None), 0, T0).stuck_since is None
 
 
+def test_a_quiet_head_is_reported_with_its_block_time_and_the_watcher_stays_healthy() -> None:
+    made = T0 - timedelta(minutes=10)
+    quiet = status(head=100, cursor=100, head_time=made)
+    first = next_snapshot(None, quiet, 0, T0)
+    later = next_snapshot(first, quiet, 0, T2)
+    assert (later.head_time, later.healthy, later.stuck_since, later.unhealthy_since) == (
+        made,
+        True,
+        None,
+        None,
+    )
+    assert next_snapshot(later, status(head=101, cursor=101, head_time=T2), 0, T2).head_time == T2
+
+
 async def test_the_reporter_saves_every_chains_status(db: str) -> None:
     clock = iter([T0, T1])
     statuses = {"mainnet": status(), "base": ChainStatus("base")}
     reporter = HealthReporter(statuses, {"mainnet": 0}, clock=lambda: next(clock))
     await reporter.report_once()
     statuses["mainnet"].head, statuses["mainnet"].cursor = 111, 111
+    statuses["mainnet"].head_time = T0
     await reporter.report_once()
 
     rows = await fetch_chain_health()
     mainnet, base = rows["mainnet"].snapshot, rows["base"].snapshot
     assert (mainnet.head_number, mainnet.cursor_number, mainnet.lag) == (111, 111, 0)
     assert (mainnet.healthy, mainnet.updated_at, mainnet.stuck_since) == (True, T1, None)
+    assert mainnet.head_time == T0
     assert (base.healthy, base.head_number, base.unhealthy_since) == (False, None, T0)
+    assert base.head_time is None

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core.caller import Caller
 from bot.core.dispatch import BotCore
 from bot.core.ports import ContractInfo
-from storage.chain_health import ChainSnapshot, claim_stall, save_snapshot
+from storage.chain_health import (
+    ChainSnapshot,
+    claim_moving,
+    claim_quiet,
+    claim_recovery,
+    claim_stall,
+    save_snapshot,
+)
 from storage.subscriptions import set_subscription_status
 from tests.bot.core.conftest import (
     USDC,
@@ -91,6 +98,32 @@ async def test_a_stalled_or_halted_chain_says_so(core: BotCore, clock: Clock) ->
     assert (await status_lines(core, clock))[1] == (
         "⚠️ mainnet: stalled before reading its first block, notifications are delayed"
     )
+
+
+async def test_a_chain_that_makes_no_blocks_says_for_how_long_once_its_subscribers_were_told(
+    core: BotCore, clock: Clock
+) -> None:
+    await subscribe(core, clock, "mainnet")
+    made = REPORTED_AT - timedelta(minutes=7, seconds=30)
+    await report("mainnet", head_number=1_000_000, head_time=made)
+    healthy = "✅ mainnet: block 1000000, 0 blocks behind the head — healthy"
+    assert (await status_lines(core, clock))[1] == healthy  # not told yet: nothing to contradict
+    assert await claim_quiet("mainnet", REPORTED_AT)
+    assert (await status_lines(core, clock))[1] == (
+        "⏸ mainnet: block 1000000 — no new block for 7 min, the chain itself has paused"
+    )
+    await core.action(person(), "lang:es", clock.tick())
+    assert (await status_lines(core, clock))[1] == (
+        "⏸ mainnet: bloque 1000000 — ningún bloque nuevo desde hace 7 min,"
+        " la propia cadena se ha detenido"
+    )
+    await core.action(person(), "lang:en", clock.tick())
+    # A stall of the watcher comes first: while it lasts, the chain's quiet may be old news.
+    assert await claim_stall("mainnet", REPORTED_AT)
+    assert (await status_lines(core, clock))[1].startswith("⚠️ mainnet: block 1000000")
+    assert await claim_recovery("mainnet")
+    assert await claim_moving("mainnet")
+    assert (await status_lines(core, clock))[1] == healthy
 
 
 async def test_a_watcher_that_read_no_block_yet_is_starting(core: BotCore, clock: Clock) -> None:
