@@ -2,9 +2,9 @@
 
 On an EVM chain a subscription names a contract (`--address`) and one of its events. On a
 Cosmos chain it names one of three things, stored as the Cosmos index reads them
-(watcher/cosmos_matching.py): an ABCI event type (`--event`, `address` the `--contract` or ""
-for any emitter), a message type URL (`--message`, `address` the `--contract` of an x/wasm
-message such as MsgExecuteContract, or ""), or an account's failed transactions
+(watcher/cosmos_subscriptions.py): an ABCI event type (`--event`, `address` the `--contract`
+or "" for any emitter), a message type URL (`--message`, `address` the `--contract` of an
+x/wasm message such as MsgExecuteContract, or ""), or an account's failed transactions
 (`--failed-by`, `address` the account).
 """
 
@@ -24,7 +24,7 @@ from app.settings import Settings
 from notifier.webhook_targets import UrlProblem, check_webhook_url, webhook_host
 from watcher.abi import event_selector, find_event, parse_abi_json, parse_address, shown
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import (
+from watcher.cosmos_subscriptions import (
     FAILED_TX,
     MESSAGE_MARK,
     WILDCARD,

@@ -1,19 +1,7 @@
-"""The in-memory subscription index of a Cosmos chain: which ABCI events, messages and failed
-transactions of a block matter, to whom, after filters (watcher/cosmos_filters.py).
+"""Matching a Cosmos block against the chain's subscriptions: which matter, and to whom.
 
-`event_name` says what a subscription watches:
-
-- an event type (`transfer`, `wasm`, `wasm-swap`; a trailing `*` makes it a prefix: `wasm-*` is
-  every `wasm-…` event, `*` or None every event), optionally a contract (`address`: the
-  CosmWasm contract whose `_contract_address` attribute the event must carry; "" for any
-  emitter, block-level events included), filtered on the event's attributes;
-- a message type URL, exactly (`/cosmos.gov.v1.MsgVote`; it starts with `/`, no `*`),
-  optionally a contract (`address`: the message's `contract` field, which MsgExecuteContract
-  and the other x/wasm messages acting on a contract have), filtered on the message's fields;
-- `tx.failed` (FAILED_TX) with an account (`address`, required): a failed transaction (code
-  != 0) that the account signed, or paid the fee of (the ante handler's `tx` event, when the
-  node reports it), filtered on `code`, `codespace`, `log`, `signer` (the transaction's first
-  signer), `messages` (its type URLs) and `memo`. `*` and None never cover messages or this.
+What each subscription watches, and the rule read from it: watcher/cosmos_subscriptions.py;
+its filter: watcher/cosmos_filters.py.
 
 Only the events and messages of successful transactions (code 0) match, besides block-level
 events: a failed transaction's state changes were rolled back, whatever a node reports for it.
@@ -54,17 +42,22 @@ import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Literal
-
-from cosmpy.crypto.address import Address
+from typing import Any
 
 from storage.deliveries import JsonValue
-from watcher.abi import shown
 from watcher.cosmos_denoms import NO_DENOMS, Denom
-from watcher.cosmos_filters import CosmosFilter, parse_cosmos_filter
 from watcher.cosmos_message_fields import VALUE_MAX_CHARS, message_args
+from watcher.cosmos_subscriptions import (
+    CONTRACT_KEY,
+    FAILED_TX,
+    CosmosRule,
+    compile_filter_rule,
+    parse_account,
+    parse_event_type,
+    parse_message_type,
+    subscription_kind,
+)
 from watcher.cosmos_types import CosmosBlock, CosmosEvent, CosmosMessage, CosmosTx
 from watcher.errors import InvalidInput
 from watcher.matching import SubscriptionSource
@@ -72,33 +65,7 @@ from watcher.types import ChainEvent, Match
 
 log = logging.getLogger(__name__)
 
-CONTRACT_KEY = "_contract_address"
-"""The attribute x/wasm puts first in every event a contract emits (contracts cannot set it)."""
-WILDCARD = "*"
-FAILED_TX = "tx.failed"
-"""The `event_name` of failed-transaction subscriptions. No ABCI event is named so: event
-types with dots are typed events' proto names (`cosmos.bank.v1beta1.EventX`)."""
-MESSAGE_MARK = "/"
-"""What a message type URL starts with, and an event type never does."""
 FAILED_LOG_MAX_CHARS = 500
-
-SubscriptionKind = Literal["event", "message", "failed_tx"]
-
-
-@dataclass(frozen=True, slots=True)
-class EventTypePattern:
-    """What `event_name` asks for: one type exactly, or (`prefix`) every type starting so."""
-
-    text: str
-    prefix: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CosmosRule:
-    subscription_id: int
-    destination_id: int
-    filter: CosmosFilter | None
-
 
 _Group = Mapping[str, tuple[CosmosRule, ...]]
 """Rules of one event type (or prefix, or message type URL) by contract address; "" holds
@@ -106,90 +73,6 @@ those for any emitter."""
 _Table = dict[str, dict[str, list[CosmosRule]]]
 _Ordered = tuple[int, Match]
 """A match with the position of its transaction in the block (block-level events: after all)."""
-
-
-def subscription_kind(event_name: str | None) -> SubscriptionKind:
-    """Whether a subscription watches events, messages (a type URL) or failed transactions."""
-    if event_name == FAILED_TX:
-        return "failed_tx"
-    if event_name is not None and event_name.startswith(MESSAGE_MARK):
-        return "message"
-    return "event"
-
-
-def parse_event_type(event_name: str | None) -> EventTypePattern:
-    """The pattern of a subscription's `event_name`: `transfer`, `wasm-*`, `*` or None (every
-    event). A `*` elsewhere than at the end, or a blank name, is refused."""
-    if event_name is None:
-        return EventTypePattern("", prefix=True)
-    head, star, tail = event_name.partition(WILDCARD)
-    if not event_name.strip() or tail:
-        raise InvalidInput(
-            "subscription.bad_event_type",
-            f"{event_name!r} is not an event type: expected a type such as transfer or"
-            " wasm-swap, or a prefix ending in * such as wasm-*",
-            value=event_name,
-        )
-    return EventTypePattern(head, prefix=bool(star))
-
-
-def parse_message_type(event_name: str) -> str:
-    """A message subscription's type URL (`/cosmos.bank.v1beta1.MsgSend`), matched exactly."""
-    if (
-        len(event_name) < 2
-        or WILDCARD in event_name
-        or not event_name.isprintable()
-        or (any(char.isspace() for char in event_name))
-    ):
-        raise InvalidInput(
-            "subscription.bad_message_type",
-            f"{shown(event_name)!r} is not a message type: expected a type URL such as"
-            " /cosmos.bank.v1beta1.MsgSend, written out in full",
-            value=shown(event_name),
-        )
-    return event_name
-
-
-def parse_account(address: str, bech32_prefix: str | None) -> str:
-    """The lower-case account a failed-transaction subscription watches; refused unless it is
-    a valid bech32 address with the chain's account prefix (when known)."""
-    account = address.strip()
-    expected = f"{bech32_prefix or 'cosmos'}1…"
-    try:
-        Address(account)
-        valid = bool(account)
-    except (RuntimeError, TypeError, ValueError):
-        valid = False
-    prefix = account.rpartition("1")[0].lower()
-    if not valid or (bech32_prefix is not None and prefix != bech32_prefix.lower()):
-        raise InvalidInput(
-            "subscription.bad_account",
-            f"{shown(account)!r} is not an account of this chain: {FAILED_TX} watches the"
-            f" failed transactions of one account, such as {expected}",
-            value=shown(account),
-            expected=expected,
-        )
-    return account.lower()
-
-
-def _filter(
-    source: SubscriptionSource, denoms: Mapping[str, Denom], bech32_prefix: str | None
-) -> CosmosRule:
-    compiled = (
-        parse_cosmos_filter(source.filter_expr, denoms=denoms, bech32_prefix=bech32_prefix)
-        if source.filter_expr.strip()
-        else None
-    )
-    return CosmosRule(source.subscription_id, source.destination_id, compiled)
-
-
-def compile_cosmos_rule(
-    source: SubscriptionSource, denoms: Mapping[str, Denom], bech32_prefix: str | None
-) -> tuple[EventTypePattern, CosmosRule]:
-    """An event subscription as the hot path evaluates it; raises InvalidInput when it cannot
-    be."""
-    pattern = parse_event_type(source.event_name)
-    return pattern, _filter(source, denoms, bech32_prefix)
 
 
 def event_args(event: CosmosEvent) -> dict[str, Any]:
@@ -248,7 +131,7 @@ class _Tables:
         self, source: SubscriptionSource, denoms: Mapping[str, Denom], bech32_prefix: str | None
     ) -> None:
         """Files one subscription; raises InvalidInput when it cannot be evaluated."""
-        rule = _filter(source, denoms, bech32_prefix)
+        rule = compile_filter_rule(source, denoms, bech32_prefix)
         kind = subscription_kind(source.event_name)
         if kind == "failed_tx":
             self.failed[parse_account(source.address, bech32_prefix)].append(rule)

@@ -13,7 +13,7 @@ from bot.core.ports import CosmosChainFacts
 from bot.core.replies import Text, text
 from watcher.abi import shown
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import FAILED_TX, MESSAGE_MARK
+from watcher.cosmos_subscriptions import FAILED_TX, MESSAGE_MARK
 
 # The subscriptions table holds event names of up to 256 characters; type URLs are far shorter.
 MAX_EVENT_CHARS = 128

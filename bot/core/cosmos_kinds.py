@@ -1,6 +1,7 @@
 """What a person may watch on a Cosmos SDK chain, and how each choice is stored: the event
-name, the contract row's address and the filter the Cosmos index (watcher/cosmos_matching.py)
-reads; and, back from a stored subscription, the words that say what it watches.
+name, the contract row's address and the filter the Cosmos index reads (as
+watcher/cosmos_subscriptions.py says); and, back from a stored subscription, the words that say
+what it watches.
 
 Pure. A Cosmos subscription is an ordinary one: its contract row's address is "" (any
 emitter), a CosmWasm contract, or the account of `tx.failed`; it has no ABI; `event_name` is
@@ -19,7 +20,7 @@ from cosmpy.protos.cosmwasm.wasm.v1 import tx_pb2 as wasm_tx
 
 from bot.core.replies import Text, text
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import FAILED_TX, MESSAGE_MARK, subscription_kind
+from watcher.cosmos_subscriptions import FAILED_TX, MESSAGE_MARK, subscription_kind
 from watcher.errors import InvalidInput
 
 AddressRole = Literal["account", "validator", "contract"]

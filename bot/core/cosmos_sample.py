@@ -19,7 +19,7 @@ from storage.deliveries import ChainFacts, JsonValue
 from storage.subscriptions import SubscriptionRow
 from watcher.cosmos_denoms import Amount, display_index, parse_coins, parse_number
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import FAILED_TX, MESSAGE_MARK
+from watcher.cosmos_subscriptions import FAILED_TX, MESSAGE_MARK
 from watcher.errors import InvalidInput
 
 COSMOS_FAMILY = "cosmos"

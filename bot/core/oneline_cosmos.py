@@ -17,7 +17,7 @@ from bot.core.ports import CosmosChainFacts
 from bot.core.replies import Text, text
 from bot.core.wizard import Order
 from storage.subscriptions import NewEventSubscription
-from watcher.cosmos_matching import FAILED_TX, WILDCARD, subscription_kind
+from watcher.cosmos_subscriptions import FAILED_TX, WILDCARD, subscription_kind
 
 # A bech32 address of any chain: a prefix of letters, `1`, then at least 38 characters (20
 # bytes and the checksum). No event type looks so, and a message type URL starts with `/`.

@@ -31,7 +31,7 @@ from bot.core.wizard_steps import (
 )
 from bot.core.wizard_types import Order, Outcome, WizardFacts
 from storage.subscriptions import NewEventSubscription
-from watcher.cosmos_matching import FAILED_TX, WILDCARD
+from watcher.cosmos_subscriptions import FAILED_TX, WILDCARD
 
 
 def kind_chosen(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:

@@ -20,7 +20,7 @@ from bot.core.wizard_choices import (
 )
 from bot.core.wizard_state import Step, WizardState
 from bot.core.wizard_types import WizardFacts
-from watcher.cosmos_matching import subscription_kind
+from watcher.cosmos_subscriptions import subscription_kind
 
 # Filters that fit each kind's events (watcher/cosmos_matching.py: attributes, message fields).
 _FILTER_EXAMPLES = {

@@ -29,9 +29,9 @@ from tests.watcher.test_cosmos_blocks import (
 from watcher.cosmos_blocks import assemble_block
 from watcher.cosmos_denoms import Denom
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import CosmosIndex, event_args, parse_event_type
+from watcher.cosmos_matching import CosmosIndex, event_args
+from watcher.cosmos_subscriptions import parse_event_type
 from watcher.cosmos_types import CosmosBlock
-from watcher.errors import InvalidInput
 from watcher.types import ChainEvent, Match
 
 CROESEID_DENOMS = {"basetcro": Denom(base="basetcro", display="TCRO", exponent=8)}
@@ -371,25 +371,6 @@ def test_an_index_without_subscriptions_is_empty_and_matches_nothing() -> None:
     assert index.empty
     assert index.match(CROESEID) == []
     assert not CosmosIndex("croeseid", [sub(1, "wasm-*")]).empty
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("transfer", ("transfer", False)), ("wasm-*", ("wasm-", True)), ("*", ("", True)),
-     (None, ("", True))],
-)  # fmt: skip
-def test_event_type_patterns(name: str | None, expected: tuple[str, bool]) -> None:
-    pattern = parse_event_type(name)
-
-    assert (pattern.text, pattern.prefix) == expected
-
-
-@pytest.mark.parametrize("name", ["", " ", "w*sm", "**", "wasm-**"])
-def test_event_type_patterns_with_a_misplaced_star_or_no_name_are_refused(name: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        parse_event_type(name)
-
-    assert caught.value.key == "subscription.bad_event_type"
 
 
 # --- property: the index finds exactly what checking every subscription would --------------

@@ -40,8 +40,9 @@ from tests.support.cosmos_chain import (
 from watcher.cosmos_blocks import assemble_block
 from watcher.cosmos_denoms import Denom
 from watcher.cosmos_filters import parse_cosmos_filter
-from watcher.cosmos_matching import FAILED_TX, CosmosIndex, subscription_kind
+from watcher.cosmos_matching import CosmosIndex
 from watcher.cosmos_message_fields import MAX_VALUES, VALUE_MAX_CHARS, message_args
+from watcher.cosmos_subscriptions import FAILED_TX, subscription_kind
 from watcher.cosmos_types import CosmosBlock, CosmosMessage
 from watcher.types import ChainEvent, Match
 
