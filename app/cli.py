@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import orjson
 
 from app.doctor import run_checks
+from app.gc_tuning import tune_garbage_collector
 from app.listings import print_deliveries, print_subscriptions
 from app.logs import setup_logging
 from app.setting_display import describe_database_url
@@ -146,6 +147,7 @@ def run_command(args: argparse.Namespace) -> int:
     roles = parse_roles(args.roles, ROLES)
     settings = load_settings()
     setup_logging(settings.log_level, secrets=settings.secret_values())
+    tune_garbage_collector()
     try:
         asyncio.run(_until_terminated(run_service(settings, roles)))
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -13,6 +13,7 @@ import aiohttp
 import orjson
 from web3 import HTTPProvider, Web3
 
+from app.gc_tuning import tune_garbage_collector
 from bench.common import (
     BACKENDS,
     CpuUse,
@@ -310,4 +311,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as `blockbell run` does
     main()

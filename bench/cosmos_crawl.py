@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import aiohttp
 
+from app.gc_tuning import tune_garbage_collector
 from bench.common import (
     BACKENDS,
     median,
@@ -212,4 +213,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as `blockbell run` does
     main()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import orjson
 
+from app.gc_tuning import tune_garbage_collector
 from bench.common import (
     BACKENDS,
     HeadsTap,
@@ -309,4 +310,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as `blockbell run` does
     main()

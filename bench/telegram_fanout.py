@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from app.gc_tuning import tune_garbage_collector
 from bench.common import (
     BACKENDS,
     CHAIN,
@@ -193,4 +194,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as `blockbell run` does
     main()

@@ -127,7 +127,7 @@ def test_a_consistent_range_passes_the_checks() -> None:
 def shifted(position: int, **changes: Any) -> RangeResult:
     result = consistent_range()
     logs = list(result.logs)
-    logs[position] = replace(logs[position], **changes)
+    logs[position] = logs[position]._replace(**changes)
     return replace(result, logs=logs)
 
 
