@@ -215,7 +215,7 @@ def resume_command(args: argparse.Namespace) -> int:
         print(f"Chain {args.chain} is not halted; nothing to resume.")
     else:
         print(f"Chain {args.chain} released (it was halted: {reason}).")
-        print("Its watcher crawls again once `blockbell run` (or its watcher role) restarts.")
+        print("Its watcher crawls again within seconds, or when `blockbell run` next starts.")
     return 0
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
+from app.chain_watching import Leasing, lead_chain
 from app.discord_role import run_discord_bot
 from app.http_api import build_http_app, serve_http
 from app.settings import Settings
@@ -20,22 +21,16 @@ from notifier.destination_notices import DestinationNotices
 from notifier.loop import ChainInfo, Notifier
 from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
-from watcher.cometbft_rpc import CometBftClient
+from storage.leases import process_holder
+from storage.subscription_changes import SubscriptionChanges
 from watcher.cosmos_denom_metadata import DenomMetadataLookup, RestChain
-from watcher.cosmos_reader import cosmos_reader
-from watcher.crawl import ChainHalted, ChainWatcher
-from watcher.evm_reader import evm_reader
 from watcher.health_reporter import HealthReporter
-from watcher.newheads import NewHeadsListener
-from watcher.rpc import RpcClient
-from watcher.rpc_errors import RpcError
 from watcher.status import ChainStatus
 from watcher.types import ChainSpec
 
 log = logging.getLogger(__name__)
 
 ROLES = ("bot", "watcher", "notifier", "api")
-RESTART_DELAY_S = 5.0
 
 
 def health_report(statuses: dict[str, ChainStatus]) -> dict[str, Any]:
@@ -54,7 +49,12 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
     await open_database(settings.database_url)
     telegram = _build_telegram_channel(settings)
     try:
-        async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as tasks:
+        # The stack closes what the roles opened after the TaskGroup has ended their tasks.
+        async with (
+            aiohttp.ClientSession() as session,
+            contextlib.AsyncExitStack() as stack,
+            asyncio.TaskGroup() as tasks,
+        ):
             discord = _build_discord_channel(settings, session)
             notifier = _build_notifier(settings, specs, session, telegram, discord)
             wake = notifier.wake if "notifier" in roles else _nothing
@@ -72,8 +72,13 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 )
                 tasks.create_task(stalls.run(), name="stall notices")
             if "watcher" in roles:
+                leasing = Leasing(process_holder(), settings.lease_ttl_s)
+                changes = await stack.enter_async_context(
+                    SubscriptionChanges(settings.database_url)
+                )
                 for spec in specs:
-                    tasks.create_task(watch_chain(spec, statuses[spec.name], wake), name=spec.name)
+                    crawl = lead_chain(spec, statuses[spec.name], wake, leasing, changes)
+                    tasks.create_task(crawl, name=spec.name)
                 confirmations = {spec.name: spec.confirmations for spec in specs}
                 reporter = HealthReporter(statuses, confirmations)
                 tasks.create_task(reporter.run(), name="health reporter")
@@ -153,58 +158,6 @@ def _build_discord_channel(settings: Settings, session: aiohttp.ClientSession) -
     token = settings.discord_bot_token
     secret = token.get_secret_value() if token is not None else None
     return DiscordChannel(session, secret, settings.discord_api_url)
-
-
-async def watch_chain(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
-    """One chain's watcher, restarted after unexpected errors so other chains go on."""
-    while True:
-        try:
-            await _watch_once(spec, status, wake)
-        except ChainHalted as exc:
-            log.error("%s", exc, extra={"chain": spec.name})
-            return
-        except asyncio.CancelledError:
-            raise
-        except (RpcError, OSError) as exc:
-            status.healthy, status.error = False, str(exc)
-            log.warning(
-                "chain node unreachable: %s; retrying in %.0f s",
-                exc,
-                RESTART_DELAY_S,
-                extra={"chain": spec.name},
-            )
-            await asyncio.sleep(RESTART_DELAY_S)
-        except Exception:
-            status.healthy = False
-            log.exception(
-                "watcher crashed; restarting in %.0f s", RESTART_DELAY_S, extra={"chain": spec.name}
-            )
-            await asyncio.sleep(RESTART_DELAY_S)
-
-
-async def _watch_once(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
-    if spec.family == "cosmos":
-        await _watch_cosmos(spec, status, wake)
-        return
-    newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
-    async with RpcClient(spec.rpc_urls, chain=spec.name) as rpc:
-        if newheads is not None:
-            await newheads.start()
-        try:
-            watcher = ChainWatcher(
-                spec, evm_reader(spec, rpc), status, newheads=newheads, on_commit=wake
-            )
-            await watcher.run()
-        finally:
-            if newheads is not None:
-                await newheads.close()
-
-
-async def _watch_cosmos(spec: ChainSpec, status: ChainStatus, wake: Callable[[], None]) -> None:
-    async with aiohttp.ClientSession() as session:
-        client = CometBftClient(session, spec.rpc_urls, chain=spec.name)
-        watcher = ChainWatcher(spec, cosmos_reader(spec, client), status, on_commit=wake)
-        await watcher.run()
 
 
 def _nothing() -> None:

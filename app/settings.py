@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     stall_after_s: float = _from_environment(
         "BLOCKBELL_STALL_AFTER_S", 120.0, "seconds > 0 such as 120", gt=0
     )
+    lease_ttl_s: float = _from_environment(
+        "BLOCKBELL_LEASE_TTL", 10.0, "seconds >= 1 such as 10", ge=1
+    )
     # Filled from the TOML file by load_settings; NoDecode keeps the environment out of it.
     chains: Annotated[dict[ChainName, ChainConfig], NoDecode] = Field(default_factory=dict)
 

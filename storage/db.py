@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.transactions import in_transaction
 
@@ -18,6 +19,7 @@ from storage.models import Event
 from storage.wal_checkpoint import WalCheckpointer
 
 MODELS_MODULE = "storage.models"
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 MIGRATIONS_MODULE = "storage.migrations"
 SQLITE_PRAGMAS = {"synchronous": "NORMAL", "cache_size": "-65536", "wal_autocheckpoint": "0"}
 
@@ -45,6 +47,13 @@ class Dialect:
 
     def placeholder(self, index: int) -> str:
         return f"${index}" if self.is_postgres else "?"
+
+    @property
+    def epoch_now(self) -> str:
+        """The database's clock in seconds since the epoch, as an SQL expression."""
+        if self.is_postgres:
+            return "extract(epoch FROM clock_timestamp())::float8"
+        return "((julianday('now') - 2440587.5) * 86400.0)"
 
 
 def normalize_database_url(url: str) -> str:
@@ -82,12 +91,23 @@ def connection_name(database_url: str) -> str:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     name = connection_name(database_url)
+    url = normalize_database_url(database_url)
     return {
-        "connections": {name: normalize_database_url(database_url)},
+        "connections": {name: _postgres_connection(url) if name == "postgres" else url},
         "apps": _apps_config(name),
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _postgres_connection(url: str) -> dict[str, Any]:
+    connection = expand_db_url(url)
+    settings = connection["credentials"].setdefault("server_settings", {})
+    # A process stopped (SIGSTOP, a frozen VM) inside a transaction keeps its row locks, and a
+    # standby that took over its chain would wait on them for ever: the server ends such a
+    # session instead. No transaction of Blockbell waits on anything but the database.
+    settings["idle_in_transaction_session_timeout"] = str(IDLE_IN_TRANSACTION_TIMEOUT_MS)
+    return connection
 
 
 def _apps_config(name: str) -> dict[str, Any]:

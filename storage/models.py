@@ -121,10 +121,29 @@ class ChainCursor(Model):
     block_number = fields.BigIntField()
     block_hash = fields.CharField(max_length=66)
     halted_reason = fields.TextField(null=True)
+    lease_token = fields.BigIntField(default=0)
+    """The fencing token of the chain's lease under which the cursor last moved; a writer with
+    a smaller one is refused."""
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "chain_cursors"
+
+
+class Lease(Model):
+    """Who may do what only one process may do at a time (crawl a chain), and until when.
+
+    `token` grows by one at every change of holder: the fencing token its writes carry.
+    """
+
+    name = fields.CharField(max_length=96, primary_key=True)
+    holder = fields.CharField(max_length=128)
+    token = fields.BigIntField()
+    expires_at = fields.FloatField()
+    """Seconds since the epoch, by the database's clock (every process reads the same one)."""
+
+    class Meta:
+        table = "leases"
 
 
 class ChainGap(Model):

@@ -18,11 +18,16 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage.db import Dialect, StorageError, dialect, transaction
+from storage.leases import chain_lease_name
 from storage.models import Delivery
 
 
 class CursorMoved(StorageError):
     """The cursor is not where this writer last saw it: another writer moved it."""
+
+
+class LeaseLost(StorageError):
+    """The chain's lease has passed to another process: this writer must stop writing."""
 
 
 class StoredEvent(Protocol):
@@ -77,6 +82,8 @@ class Step:
     """The lowest block that may still hold an unconfirmed event."""
     instant: frozenset[int] = frozenset()
     """Subscriptions notified before their events are confirmed (provisionally)."""
+    fence: int | None = None
+    """The token of the chain's lease this writer holds; None where no lease is used."""
 
     def is_confirmed(self, block_number: int) -> bool:
         return self.confirmed_through is None or block_number <= self.confirmed_through
@@ -116,7 +123,7 @@ async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime
     sql = _statements(dialect())
     db_now = _db_time(now)
     async with transaction() as conn:
-        await _move_cursor(conn, sql, step)
+        await _move_cursor(conn, sql, step.chain, step.expected, step.new, step.fence)
         created = await _insert_matches(conn, sql, step, matches, db_now) if matches else 0
         if step.confirmed_through is not None:
             created += await _confirm(conn, sql, step, db_now)
@@ -124,12 +131,28 @@ async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime
     return created
 
 
-async def _move_cursor(conn: BaseDBAsyncClient, sql: _Sql, step: Step) -> None:
-    moved, _ = await conn.execute_query(
-        sql.move_cursor, [step.new[0], step.new[1], step.chain, step.expected[0], step.expected[1]]
-    )
+async def _move_cursor(
+    conn: BaseDBAsyncClient,
+    sql: _Sql,
+    chain: str,
+    expected: tuple[int, str],
+    new: tuple[int, str],
+    fence: int | None,
+) -> None:
+    """Move the cursor from where this writer saw it, under the lease token it holds: a writer
+    whose lease has passed on writes nothing, and the cursor never moves under a token older
+    than the last one it moved under (the fencing token's order)."""
+    where = [chain, expected[0], expected[1]]
+    if fence is None:
+        moved, _ = await conn.execute_query(sql.move_cursor, [new[0], new[1], *where])
+    else:
+        _, held = await conn.execute_query(sql.lease_token, [chain_lease_name(chain)])
+        if not held or int(held[0]["token"]) != fence:
+            raise LeaseLost(f"{chain}: the chain's lease has passed to another process")
+        values = [new[0], new[1], fence, *where, fence]
+        moved, _ = await conn.execute_query(sql.move_cursor_fenced, values)
     if moved != 1:
-        raise CursorMoved(f"{step.chain}: the cursor is no longer at block {step.expected[0]}")
+        raise CursorMoved(f"{chain}: the cursor is no longer at block {expected[0]}")
 
 
 async def _insert_matches(
@@ -258,6 +281,7 @@ async def rollback(
     fork: tuple[int, str],
     orphaned_block_hashes: Sequence[str],
     now: datetime,
+    fence: int | None = None,
 ) -> RollbackResult:
     """Undo everything above the fork point in one transaction.
 
@@ -269,11 +293,7 @@ async def rollback(
     db_now = _db_time(now)
     reverted = cancelled = corrections = 0
     async with transaction() as conn:
-        moved, _ = await conn.execute_query(
-            sql.move_cursor, [fork[0], fork[1], chain, expected[0], expected[1]]
-        )
-        if moved != 1:
-            raise CursorMoved(f"{chain}: the cursor is no longer at block {expected[0]}")
+        await _move_cursor(conn, sql, chain, expected, fork, fence)
         for block_hash in orphaned_block_hashes:
             _, rows = await conn.execute_query(sql.active_events_of_block, [chain, block_hash])
             for row in rows:
@@ -328,6 +348,12 @@ class _Sql:
         self.move_cursor = (
             f"UPDATE chain_cursors SET block_number = {p(1)}, block_hash = {p(2)} "
             f"WHERE chain = {p(3)} AND block_number = {p(4)} AND block_hash = {p(5)}"
+        )
+        self.lease_token = f"SELECT token FROM leases WHERE name = {p(1)}"
+        self.move_cursor_fenced = (
+            f"UPDATE chain_cursors SET block_number = {p(1)}, block_hash = {p(2)}, "
+            f"lease_token = {p(3)} WHERE chain = {p(4)} AND block_number = {p(5)} "
+            f"AND block_hash = {p(6)} AND lease_token <= {p(7)}"
         )
         self.existing_events = (
             "SELECT id, block_hash, transaction_hash, log_index, status FROM events "

@@ -191,12 +191,18 @@ async def set_subscription_status(subscription_id: int, status: str) -> bool:
 
 async def bump_index_version(db: BaseDBAsyncClient) -> None:
     # One statement, so concurrent writers never lose an increment (SQLite >= 3.24, PostgreSQL).
-    await db.execute_query(
+    bump = (
         f"INSERT INTO index_versions (name, version) VALUES ('{INDEX_NAME}', 1) "
         "ON CONFLICT (name) DO UPDATE SET version = index_versions.version + 1"
     )
-    if dialect().is_postgres:
-        await db.execute_query(f"NOTIFY {NOTIFY_CHANNEL}")
+    if not dialect().is_postgres:
+        await db.execute_query(bump)
+        return
+    # The notification, sent at commit, carries the new version: listeners need not read it.
+    await db.execute_query(
+        f"WITH bumped AS ({bump} RETURNING version) "
+        f"SELECT pg_notify('{NOTIFY_CHANNEL}', version::text) FROM bumped"
+    )
 
 
 @dataclass(frozen=True, slots=True)

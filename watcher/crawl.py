@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from storage.outbox import Step, commit_step, rollback
 from storage.progress import (
@@ -23,6 +24,7 @@ from storage.progress import (
     record_gap,
     set_halted,
 )
+from storage.subscription_changes import SubscriptionChanges
 from storage.subscriptions import fetch_active_subscriptions, fetch_index_version
 from watcher import metrics
 from watcher.errors import WatcherError
@@ -60,6 +62,8 @@ class ChainWatcher:
         newheads: NewHeadsListener | None = None,
         on_commit: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
+        fence: int | None = None,
+        changes: SubscriptionChanges | None = None,
     ) -> None:
         self.spec = spec
         self.reader = reader
@@ -67,6 +71,10 @@ class ChainWatcher:
         self.newheads = newheads
         self.on_commit = on_commit
         self.clock = clock
+        self.fence = fence
+        """The token of the chain's lease this process holds; every write checks it."""
+        self.changes = changes
+        """Wakes the wait for the next head when the subscriptions change."""
         self.index_version = -1
         self.instant: frozenset[int] = frozenset()
         self.cursor: tuple[int, str] = (0, "")
@@ -166,21 +174,39 @@ class ChainWatcher:
 
     async def _next_head(self) -> BlockHeader:
         if not self.behind:
-            if self.newheads is not None:
-                # While the socket is up, heads come pushed; a poll then only guards against
-                # a connection that stays open but has gone silent.
-                wait_s = self.spec.poll_interval_s
-                if self.newheads.connected:
-                    wait_s = max(wait_s, NEWHEADS_SILENCE_S)
-                pushed = await self.newheads.wait(wait_s)
-                if pushed is not None:
-                    return pushed
-            else:
-                await asyncio.sleep(self.spec.poll_interval_s)
+            pushed = await self._wait_for_news()
+            if pushed is not None:
+                return pushed
         head = await self.reader.fetch_latest()
         idle = self.status.head is not None and head.number <= self.status.head
         metrics.WATCHER_HEAD_POLLS.labels(self.spec.name, "idle" if idle else "new").inc()
         return head
+
+    async def _wait_for_news(self) -> BlockHeader | None:
+        """Wait for a pushed head, a change of the subscriptions or the next poll, whichever
+        comes first; the pushed head, if that came."""
+        wait_s = self.spec.poll_interval_s
+        if self.newheads is not None and self.newheads.connected:
+            # While the socket is up, heads come pushed; a poll then only guards against a
+            # connection that stays open but has gone silent.
+            wait_s = max(wait_s, NEWHEADS_SILENCE_S)
+        head = asyncio.ensure_future(
+            self.newheads.wait(wait_s) if self.newheads is not None else asyncio.sleep(wait_s)
+        )
+        waits: list[asyncio.Future[Any]] = [head]
+        if self.changes is not None:
+            waits.append(
+                asyncio.ensure_future(self.changes.wait_for_change(self.index_version, wait_s))
+            )
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self.newheads is not None and head.done() and not head.cancelled():
+            pushed: BlockHeader | None = head.result()
+            return pushed
+        return None
 
     async def _commit(
         self, new: tuple[int, str], matches: Sequence[Match], hashes: Sequence[tuple[int, str]]
@@ -197,6 +223,7 @@ class ChainWatcher:
             confirmed_through=confirmed_through,
             unconfirmed_from=self.unconfirmed_from,
             instant=self.instant,
+            fence=self.fence,
         )
         created = await commit_step(step, matches, self.clock())
         if confirmed_through is not None:
@@ -224,7 +251,12 @@ class ChainWatcher:
         event_canonical = await self._canonical_hashes([n for n, _ in event_blocks])
         orphans = orphaned_hashes(event_blocks, event_canonical)
         result = await rollback(
-            self.spec.name, self.cursor, (fork.number, fork.hash), orphans, self.clock()
+            self.spec.name,
+            self.cursor,
+            (fork.number, fork.hash),
+            orphans,
+            self.clock(),
+            fence=self.fence,
         )
         log.warning(
             "reorg: rolled back from block %d to %d; %d events reverted, %d corrections",

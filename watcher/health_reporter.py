@@ -84,6 +84,8 @@ class HealthReporter:
         """Save the current snapshot of each chain."""
         now = self._clock()
         for chain, status in self._statuses.items():
+            if status.standby:
+                continue  # the chain's leader, another process, reports it
             snapshot = next_snapshot(
                 self._previous.get(chain), status, self._confirmations.get(chain, 0), now
             )

@@ -34,6 +34,8 @@ class ChainStatus:
     quiet_after_s: float | None = None
     """The chain counts as quiet (making no blocks) once its newest block is this old; None:
     never."""
+    standby: bool = False
+    """Another process holds the chain's lease and crawls it; this one is ready to take over."""
 
     @property
     def lag(self) -> int | None:
@@ -63,4 +65,5 @@ class ChainStatus:
             "last_gap": self.last_gap,
             "head_time": self.head_time.isoformat() if self.head_time else None,
             "chain_quiet": self.chain_quiet(now or datetime.now(UTC)),
+            "standby": self.standby,
         }

@@ -653,6 +653,7 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_WEBHOOK_SCHEDULE",
         "BLOCKBELL_WEBHOOK_TIMEOUT",
         "BLOCKBELL_STALL_AFTER_S",
+        "BLOCKBELL_LEASE_TTL",
     }
 
 

@@ -38,6 +38,8 @@ def service_env(database_url: str, config: Path, **extra: str) -> dict[str, str]
         BLOCKBELL_HTTP_ADDR=f"127.0.0.1:{free_port()}",
         BLOCKBELL_WEBHOOK_ALLOW_PRIVATE="true",
         BLOCKBELL_WEBHOOK_SCHEDULE="0,0.2,0.5,1,2",
+        # A killed process's chain waits for its lease to expire before a new one crawls it.
+        BLOCKBELL_LEASE_TTL="1",
     )
     env.update(extra)
     return env
@@ -59,15 +61,16 @@ STOP_GRACE_S = 6.0
 class ServiceProcess:
     """`blockbell run` in a child process, which tests may kill at any moment."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, roles: str | None = None) -> None:
         self.env = env
         self.log_path = log_path
+        self.roles = ("--roles", roles) if roles else ()
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            BLOCKBELL, "run", env=self.env, stdout=log, stderr=log
+            BLOCKBELL, "run", *self.roles, env=self.env, stdout=log, stderr=log
         )
         log.close()
 

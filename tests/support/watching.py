@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage.models import ChainCursor, Event
+from storage.subscription_changes import SubscriptionChanges
 from tests.support.anvil import AnvilNode
 from watcher.crawl import ChainWatcher
 from watcher.evm_reader import evm_reader
@@ -47,7 +48,11 @@ class Running:
 
 @asynccontextmanager
 async def running_watcher(
-    spec: ChainSpec, *, attempts: int = 8, timeout_s: float = 2.0
+    spec: ChainSpec,
+    *,
+    attempts: int = 8,
+    timeout_s: float = 2.0,
+    changes: SubscriptionChanges | None = None,
 ) -> AsyncIterator[Running]:
     status = ChainStatus(spec.name)
     newheads = NewHeadsListener(spec.ws_url) if spec.ws_url else None
@@ -61,8 +66,9 @@ async def running_watcher(
         def committed() -> None:
             holder[0].commits += 1
 
+        reader = evm_reader(spec, rpc)
         watcher = ChainWatcher(
-            spec, evm_reader(spec, rpc), status, newheads=newheads, on_commit=committed
+            spec, reader, status, newheads=newheads, on_commit=committed, changes=changes
         )
         running = Running(watcher, status, asyncio.create_task(watcher.run()))
         holder.append(running)
