@@ -23,7 +23,7 @@ from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validat
 from notifier.webhook_targets import new_webhook_secret
 from storage.db import close_database, open_database, pending_migrations
 from storage.deliveries import DELIVERY_STATUSES, DeliveryRow, count_by_status, list_deliveries
-from storage.progress import fetch_progress, set_halted
+from storage.progress import fetch_progress, release_chain
 from storage.subscriptions import (
     CreatedSubscription,
     SubscriptionRow,
@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(handler=doctor_command)
     resume = commands.add_parser("resume", help="release a chain halted by a deep reorg")
     resume.add_argument("chain", help="the chain's name")
+    resume.add_argument(
+        "--from-block",
+        type=_block_number,
+        default=None,
+        help="a block before the fork to read again from (default: the newest block holding "
+        "stored events that the node still has)",
+    )
     resume.set_defaults(handler=resume_command)
     return parser
 
@@ -130,6 +137,12 @@ def _add_subscribe_targets(subscribe: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--failed-by", metavar="ADDRESS", help="Cosmos: the failed transactions of this account"
     )
+
+
+def _block_number(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a block number (0 or more), got {text!r}")
+    return int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -210,22 +223,31 @@ async def _database(database_url: str, *, migrate: bool = True) -> AsyncIterator
 
 
 def resume_command(args: argparse.Namespace) -> int:
-    reason = asyncio.run(_release_chain(load_settings().database_url, args.chain))
+    url = load_settings().database_url
+    reason = asyncio.run(_release_chain(url, args.chain, args.from_block))
     if reason is None:
         print(f"Chain {args.chain} is not halted; nothing to resume.")
     else:
         print(f"Chain {args.chain} released (it was halted: {reason}).")
-        print("Its watcher crawls again within seconds, or when `blockbell run` next starts.")
+        print(
+            "Its watcher re-reads the node's chain from before the fork, reverting the events of "
+            "blocks that left it, within seconds (or when `blockbell run` next starts)."
+        )
     return 0
 
 
-async def _release_chain(database_url: str, chain: str) -> str | None:
+async def _release_chain(database_url: str, chain: str, from_block: int | None) -> str | None:
     async with _database(database_url):
         progress = await fetch_progress(chain)
         if progress is None:
             raise CommandError(f"no progress recorded for chain {chain!r}: it was never watched")
+        if from_block is not None and from_block > progress.block_number:
+            raise CommandError(
+                f"--from-block {from_block} lies after the chain's cursor "
+                f"(block {progress.block_number}): give a block before the fork"
+            )
         if progress.halted_reason is not None:
-            await set_halted(chain, None)
+            await release_chain(chain, from_block)
         return progress.halted_reason
 
 

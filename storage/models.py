@@ -121,6 +121,10 @@ class ChainCursor(Model):
     block_number = fields.BigIntField()
     block_hash = fields.CharField(max_length=66)
     halted_reason = fields.TextField(null=True)
+    resume_requested = fields.BooleanField(default=False)
+    """An operator released the halted chain (`blockbell resume`): its watcher starts by
+    re-anchoring on the node's chain, at `resume_from` or where it finds the fork."""
+    resume_from = fields.BigIntField(null=True)
     lease_token = fields.BigIntField(default=0)
     """The fencing token of the chain's lease under which the cursor last moved; a writer with
     a smaller one is refused."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import connection, dialect
+from storage.db import connection, dialect, transaction
 from storage.models import BlockHash, ChainCursor, ChainGap
 
 
@@ -14,13 +14,22 @@ class ChainProgress:
     block_number: int
     block_hash: str
     halted_reason: str | None
+    resume_requested: bool = False
+    resume_from: int | None = None
 
 
 async def fetch_progress(chain: str) -> ChainProgress | None:
     row = await ChainCursor.get_or_none(chain=chain)
     if row is None:
         return None
-    return ChainProgress(row.chain, row.block_number, row.block_hash, row.halted_reason)
+    return ChainProgress(
+        row.chain,
+        row.block_number,
+        row.block_hash,
+        row.halted_reason,
+        row.resume_requested,
+        row.resume_from,
+    )
 
 
 async def create_progress(chain: str, block_number: int, block_hash: str) -> ChainProgress:
@@ -59,6 +68,27 @@ async def fetch_event_blocks_above(chain: str, number: int) -> list[tuple[int, s
 async def set_halted(chain: str, reason: str | None) -> None:
     """Stop (reason) or release (None) a chain's watcher; survives restarts."""
     await ChainCursor.filter(chain=chain).update(halted_reason=reason)
+
+
+async def release_chain(chain: str, from_block: int | None) -> None:
+    """An operator's release of a halted chain: its watcher re-anchors on the node's chain (at
+    `from_block`, or where it finds the fork) and crawls again."""
+    await ChainCursor.filter(chain=chain).update(
+        halted_reason=None, resume_requested=True, resume_from=from_block
+    )
+
+
+async def finish_resume(chain: str, anchor: tuple[int, str]) -> None:
+    """The chain continues from `anchor`, a block of the node's chain: the stored hashes, all
+    of another fork or older, give way to it."""
+    async with transaction() as db:
+        await BlockHash.filter(chain=chain).using_db(db).delete()
+        await BlockHash.create(chain=chain, number=anchor[0], hash=anchor[1], using_db=db)
+        await (
+            ChainCursor.filter(chain=chain)
+            .using_db(db)
+            .update(resume_requested=False, resume_from=None)
+        )
 
 
 async def record_gap(chain: str, first: int, last: int, reason: str) -> None:

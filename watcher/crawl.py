@@ -21,6 +21,7 @@ from storage.progress import (
     fetch_event_blocks_above,
     fetch_progress,
     fetch_recent_hashes,
+    finish_resume,
     record_gap,
     set_halted,
 )
@@ -42,6 +43,9 @@ NEWHEADS_SILENCE_S = 15.0
 """With a connected newHeads socket, poll over HTTP only after this long without a head."""
 
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+RESUME_LOOKBACK_BLOCKS = 10_000
+"""How far below the cursor a resumed chain reads again when no stored event shows the fork."""
+RESUME_CHECK_BATCH = 50
 
 
 class ChainHalted(WatcherError):
@@ -117,6 +121,50 @@ class ChainWatcher:
         below = self.spec.confirmations + self.spec.max_reorg_depth
         self.unconfirmed_from = max(0, progress.block_number - below)
         log.info("watching from block %d", progress.block_number, extra={"chain": self.spec.name})
+        if progress.resume_requested:
+            await self._resume(progress.resume_from)
+
+    async def _resume(self, from_block: int | None) -> None:
+        """Re-anchor on the node's chain once an operator released a halt: read again from
+        `from_block`, or from the newest block holding stored events that the node still has,
+        and revert the events of the blocks that left the chain (correcting those sent)."""
+        number = await self._newest_kept_event_block() if from_block is None else from_block
+        (anchor,) = await self.reader.fetch_headers([number])
+        event_blocks = await fetch_event_blocks_above(self.spec.name, number)
+        canonical = await self._canonical_hashes([n for n, _ in event_blocks])
+        orphans = orphaned_hashes(event_blocks, canonical)
+        fork = (number, anchor.hash)
+        result = await rollback(
+            self.spec.name, self.cursor, fork, orphans, self.clock(), fence=self.fence
+        )
+        await finish_resume(self.spec.name, fork)
+        log.warning(
+            "resumed by an operator: reading again from block %d; %d events reverted, "
+            "%d corrections",
+            number,
+            result.reverted_events,
+            result.corrections,
+            extra={"chain": self.spec.name},
+        )
+        self.cursor = fork
+        self.status.cursor = number
+        if result.corrections:
+            self.on_commit()
+
+    async def _newest_kept_event_block(self) -> int:
+        """The newest block up to the cursor holding stored events that the node still has:
+        every block below it is on the node's chain too. RESUME_LOOKBACK_BLOCKS below the
+        cursor when there is none that recent."""
+        low = max(0, self.cursor[0] - RESUME_LOOKBACK_BLOCKS)
+        stored = await fetch_event_blocks_above(self.spec.name, low)
+        newest_first = sorted((b for b in stored if b[0] <= self.cursor[0]), reverse=True)
+        for start in range(0, len(newest_first), RESUME_CHECK_BATCH):
+            batch = newest_first[start : start + RESUME_CHECK_BATCH]
+            canonical = await self._canonical_hashes([number for number, _ in batch])
+            for number, block_hash in batch:
+                if canonical.get(number) == block_hash:
+                    return number
+        return low
 
     async def _create_progress(self) -> ChainProgress:
         if self.spec.start_block is None:

@@ -13,6 +13,16 @@ class Migration(migrations.Migration):
             name='lease_token',
             field=fields.BigIntField(default=0),
         ),
+        ops.AddField(
+            model_name='ChainCursor',
+            name='resume_requested',
+            field=fields.BooleanField(default=False),
+        ),
+        ops.AddField(
+            model_name='ChainCursor',
+            name='resume_from',
+            field=fields.BigIntField(null=True),
+        ),
         ops.CreateModel(
             name='Lease',
             fields=[

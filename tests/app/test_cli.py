@@ -304,10 +304,15 @@ async def test_resume_releases_a_halted_chain_once(db: str, tmp_path: Path) -> N
     config = tmp_path / "blockbell.toml"
     config.write_text("")
     env = environment(db, config)
-    code, out, _ = await blockbell(env, "resume", "anvil")
+    code, _, err = await blockbell(env, "resume", "anvil", "--from-block", "11")
+    assert code == 2 and "--from-block 11 lies after the chain's cursor (block 10)" in err
+    code, _, err = await blockbell(env, "resume", "anvil", "--from-block", "-3")
+    assert code == 2 and "expected a block number" in err
+    code, out, _ = await blockbell(env, "resume", "anvil", "--from-block", "7")
     assert code == 0 and "released (it was halted: reorg deeper than 128 blocks)" in out
     progress = await fetch_progress("anvil")
     assert progress is not None and progress.halted_reason is None
+    assert (progress.resume_requested, progress.resume_from) == (True, 7)
     code, out, _ = await blockbell(env, "resume", "anvil")
     assert code == 0 and "is not halted" in out
     code, _, err = await blockbell(env, "resume", "base")
