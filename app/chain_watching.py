@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 
-from storage.leases import HeldLease, chain_lease_name, give_up_lease, renew_lease, take_lease
+from app.leadership import Leasing, while_leading
+from storage.leases import chain_lease_name
 from storage.outbox import LeaseLost
 from storage.progress import fetch_progress
 from storage.subscription_changes import SubscriptionChanges
@@ -33,23 +32,6 @@ log = logging.getLogger(__name__)
 RESTART_DELAY_S = 5.0
 HALT_CHECK_S = 2.0
 """How often a halted chain's holder looks whether an operator released it."""
-RELEASE_TIMEOUT_S = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Leasing:
-    holder: str
-    """This process, as lease holder (storage.leases.process_holder)."""
-    ttl_s: float
-    """How long a lease lasts unless renewed: a dead holder's chain waits this long at most."""
-
-    @property
-    def renew_every_s(self) -> float:
-        return self.ttl_s / 3
-
-    def standby_poll_s(self, spec: ChainSpec) -> float:
-        """How often a standby tries to take the lease: takeover within the TTL plus this."""
-        return min(spec.poll_interval_s, self.ttl_s / 2)
 
 
 async def lead_chain(
@@ -59,31 +41,21 @@ async def lead_chain(
     leasing: Leasing,
     changes: SubscriptionChanges | None = None,
 ) -> None:
-    """Crawl the chain while this process holds its lease; otherwise stand by to take over."""
-    name = chain_lease_name(spec.name)
-    while True:
-        lease = await _try_to_take(name, leasing, spec.name)
-        if lease is None:
-            _stand_by(status)
-            await asyncio.sleep(leasing.standby_poll_s(spec))
-            continue
+    """Crawl the chain while this process holds its lease; otherwise stand by to take over
+    (within the lease's TTL plus one poll)."""
+
+    async def crawl(token: int) -> None:
         status.standby = False
-        log.info("leading the chain (lease token %d)", lease.token, extra={"chain": spec.name})
-        try:
-            crawl = watch_chain(spec, status, wake, lease.token, changes)
-            await _while_held(lease, leasing, crawl)
-        finally:
-            with suppress(Exception):
-                await asyncio.wait_for(give_up_lease(lease), RELEASE_TIMEOUT_S)
-        log.warning("lost the chain's lease; standing by", extra={"chain": spec.name})
+        await watch_chain(spec, status, wake, token, changes)
 
-
-async def _try_to_take(name: str, leasing: Leasing, chain: str) -> HeldLease | None:
-    try:
-        return await take_lease(name, leasing.holder, leasing.ttl_s)
-    except Exception as exc:  # the database is away: stand by, try again
-        log.warning("cannot reach the chain's lease: %s", exc, extra={"chain": chain})
-        return None
+    await while_leading(
+        chain_lease_name(spec.name),
+        leasing,
+        crawl,
+        standby_poll_s=min(spec.poll_interval_s, leasing.ttl_s / 2),
+        on_standby=lambda: _stand_by(status),
+        log_extra={"chain": spec.name},
+    )
 
 
 def _stand_by(status: ChainStatus) -> None:
@@ -91,33 +63,6 @@ def _stand_by(status: ChainStatus) -> None:
         status.standby = True
         status.healthy, status.error = True, None
         status.head = status.cursor = None
-
-
-async def _while_held(lease: HeldLease, leasing: Leasing, crawl: Coroutine[Any, Any, None]) -> None:
-    """Run the crawl until the lease is lost (or the crawl itself finds it lost)."""
-    tasks = (asyncio.create_task(crawl), asyncio.create_task(_keep(lease, leasing)))
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _keep(lease: HeldLease, leasing: Leasing) -> None:
-    """Renew the lease until it is lost; returns then. Cut off from the database, it stops in
-    time: once the lease may have expired, another process may be crawling."""
-    renewed_at = time.monotonic()
-    while True:
-        await asyncio.sleep(leasing.renew_every_s)
-        try:
-            if not await renew_lease(lease, leasing.ttl_s):
-                return
-            renewed_at = time.monotonic()
-        except Exception as exc:
-            log.warning("renewing the chain's lease failed: %s", exc)
-            if time.monotonic() - renewed_at >= leasing.ttl_s - leasing.renew_every_s:
-                return
 
 
 async def watch_chain(
@@ -128,7 +73,7 @@ async def watch_chain(
     changes: SubscriptionChanges | None = None,
 ) -> None:
     """One chain's watcher, restarted after unexpected errors so other chains go on; a halted
-    chain waits until `blockbell resume` releases it. Returns when its lease is lost."""
+    chain waits until `blockbell resume` releases it. Raises LeaseLost when its lease is."""
     while True:
         try:
             await _watch_once(spec, status, _Wiring(wake, fence, changes))
@@ -137,9 +82,7 @@ async def watch_chain(
             await _until_released(spec.name)
             status.halted = None
             log.info("released by an operator: crawling again", extra={"chain": spec.name})
-        except LeaseLost:
-            return
-        except asyncio.CancelledError:
+        except (LeaseLost, asyncio.CancelledError):
             raise
         except (RpcError, OSError) as exc:
             status.healthy, status.error = False, str(exc)

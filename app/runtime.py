@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
 
-from app.chain_watching import Leasing, lead_chain
+from app.chain_watching import lead_chain
 from app.discord_role import run_discord_bot
 from app.http_api import build_http_app, serve_http
+from app.leadership import Leasing, while_leading
 from app.settings import Settings
 from app.telegram_role import run_telegram_bot
 from notifier.channels.discord import DiscordChannel
@@ -71,8 +74,8 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                     quiet_after_s=quiet_after_s,
                 )
                 tasks.create_task(stalls.run(), name="stall notices")
+            leasing = Leasing(process_holder(), settings.lease_ttl_s)
             if "watcher" in roles:
-                leasing = Leasing(process_holder(), settings.lease_ttl_s)
                 changes = await stack.enter_async_context(
                     SubscriptionChanges(settings.database_url)
                 )
@@ -83,9 +86,13 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
                 reporter = HealthReporter(statuses, confirmations)
                 tasks.create_task(reporter.run(), name="health reporter")
             if "bot" in roles and settings.telegram_bot_token is not None:
-                tasks.create_task(run_telegram_bot(settings, specs), name="telegram bot")
+                telegram_bot = partial(run_telegram_bot, settings, specs)
+                bot = _one_process_at_a_time("bot:telegram", leasing, telegram_bot, "Telegram")
+                tasks.create_task(bot, name="telegram bot")
             if "bot" in roles and settings.discord_bot_token is not None:
-                tasks.create_task(run_discord_bot(settings, specs), name="discord bot")
+                discord_bot = partial(run_discord_bot, settings, specs)
+                bot = _one_process_at_a_time("bot:discord", leasing, discord_bot, "Discord")
+                tasks.create_task(bot, name="discord bot")
             if "api" in roles:
                 app = build_http_app(lambda: health_report(statuses))
                 tasks.create_task(serve_http(app, settings.http_addr), name="api")
@@ -158,6 +165,28 @@ def _build_discord_channel(settings: Settings, session: aiohttp.ClientSession) -
     token = settings.discord_bot_token
     secret = token.get_secret_value() if token is not None else None
     return DiscordChannel(session, secret, settings.discord_api_url)
+
+
+async def _one_process_at_a_time(
+    name: str, leasing: Leasing, serve: Callable[[], Awaitable[None]], platform: str
+) -> None:
+    """A bot in one process only: Telegram refuses a second long poll, and a second Discord
+    gateway session would answer every interaction twice. The others stand by."""
+    told = False
+
+    def stand_by() -> None:
+        nonlocal told
+        if not told:
+            log.info("the %s bot runs in another process; this one stands by", platform)
+            told = True
+
+    await while_leading(
+        name,
+        leasing,
+        lambda _token: serve(),
+        standby_poll_s=leasing.ttl_s / 2,
+        on_standby=stand_by,
+    )
 
 
 def _nothing() -> None:

@@ -109,7 +109,7 @@ async def test_killed_or_stalled_leaders_hand_the_chain_over_and_nothing_is_lost
             await wait_until(partial(_cursor_written_under, old_token + 1), timeout_s=20)
             if stall:
                 leader.process.send_signal(signal.SIGCONT)
-                await wait_until(partial(_says, leader, "lost the chain's lease"), timeout_s=10)
+                await wait_until(partial(_says, leader, "lost the lease chain:anvil"), timeout_s=10)
             else:
                 await leader.process.wait()
                 del watchers.by_pid[leader.process.pid]

@@ -45,6 +45,9 @@ class FakeTelegram(ChatStore, SendRules):
         self.files: dict[str, tuple[str, bytes]] = {}
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._pending_poll: asyncio.Future[None] | None = None
+        self.poll_conflicts = 0
+        """getUpdates requests ended by a newer one, as Telegram does: two pollers."""
 
     @classmethod
     async def start(cls, token: str = "123456:TEST-token") -> FakeTelegram:
@@ -111,16 +114,34 @@ class FakeTelegram(ChatStore, SendRules):
         return self.bot_user | {"can_join_groups": True, "supports_inline_queries": False}
 
     async def _get_updates(self, params: Json) -> list[Json]:
+        # One long poll per bot: a newer getUpdates ends the pending one with 409 Conflict.
+        if self._pending_poll is not None and not self._pending_poll.done():
+            self._pending_poll.set_result(None)
+        superseded = self._pending_poll = asyncio.get_running_loop().create_future()
         offset = int(params.get("offset", 0))
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout_s = float(params.get("timeout", 0))
+        arrived = asyncio.ensure_future(self._updates_arrive())
         try:
-            async with asyncio.timeout(timeout_s), self._arrived:
-                await self._arrived.wait_for(lambda: bool(self._updates))
-        except TimeoutError:
-            pass
+            await asyncio.wait(
+                (arrived, superseded), timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            arrived.cancel()
+        if superseded.done():
+            self.poll_conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+            )
+        superseded.cancel()
         return self._updates[: int(params.get("limit", 100))]
+
+    async def _updates_arrive(self) -> None:
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: bool(self._updates))
 
     async def _send_message(self, params: Json) -> Json:
         chat_id, text = params["chat_id"], str(params.get("text", ""))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+)
 
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -74,6 +82,19 @@ async def test_updates_are_long_polled_and_confirmed_by_offset(
     assert update.message is not None
     assert (update.message.text, update.message.from_user.language_code) == ("/start", "ru")  # type: ignore[union-attr]
     assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == ()
+
+
+async def test_a_second_long_poll_ends_the_pending_one_with_a_conflict(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.2)
+    async with Bot(TOKEN, base_url=f"{fake.url}/bot") as other:
+        second = asyncio.create_task(other.get_updates(timeout=1))
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await first
+        assert await second == ()
+    assert fake.poll_conflicts == 1
 
 
 async def test_callback_presses_arrive_and_can_be_answered(fake: FakeTelegram, bot: Bot) -> None:
