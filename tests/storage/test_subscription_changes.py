@@ -13,17 +13,12 @@ import asyncpg
 from storage.db import normalize_database_url
 from storage.subscription_changes import APPLICATION_NAME, SubscriptionChanges
 from storage.subscriptions import (
-    create_webhook_subscription,
-    ensure_cli_user,
     fetch_index_version,
     set_subscription_status,
 )
-from tests.support.builders import TRANSFER_TOPIC
+from tests.support.builders import subscribe_transfers_by_webhook
 from tests.support.database import ADMIN_URL, opened_database
-from watcher.abi import find_event
-from watcher.standards import STANDARDS
 
-TRANSFER = find_event(STANDARDS["erc20"], "Transfer")
 WAIT_S = 60.0
 """Longer than any test may take: a wait that ends did so because of a change."""
 WITHIN_S = 3.0
@@ -35,19 +30,7 @@ BUMP_WITHOUT_NOTIFY = (
 
 
 async def subscribe() -> int:
-    created = await create_webhook_subscription(
-        user_id=await ensure_cli_user(),
-        chain="anvil",
-        address="0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        abi=[TRANSFER],
-        standard=None,
-        event_name="Transfer",
-        selector=TRANSFER_TOPIC,
-        filter_expr="",
-        url="https://hooks.example/blockbell",
-        secret="whsec_c2VjcmV0",
-    )
-    return created.subscription_id
+    return await subscribe_transfers_by_webhook()
 
 
 async def waiting(changes: SubscriptionChanges, known_version: int) -> asyncio.Task[bool]:

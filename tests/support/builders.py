@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Contract, Delivery, Destination, Event, Subscription, User
+from storage.subscriptions import create_webhook_subscription, ensure_cli_user
 from watcher.types import ChainEvent, Match
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -27,6 +28,24 @@ ERC20_ABI = [
         ],
     }
 ]
+
+
+async def subscribe_transfers_by_webhook(address: str = TOKEN, abi: Any = None) -> int:
+    """A Transfer subscription made as `blockbell subscribe` makes it, which tells watchers to
+    reload their index; returns its id."""
+    created = await create_webhook_subscription(
+        user_id=await ensure_cli_user(),
+        chain="anvil",
+        address=address,
+        abi=abi or ERC20_ABI,
+        standard=None,
+        event_name="Transfer",
+        selector=TRANSFER_TOPIC,
+        filter_expr="",
+        url="https://hooks.example/blockbell",
+        secret="whsec_c2VjcmV0",
+    )
+    return created.subscription_id
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from storage.models import Event
 from storage.subscription_changes import SubscriptionChanges
-from storage.subscriptions import create_webhook_subscription, ensure_cli_user
 from tests.support.anvil import AnvilNode
-from tests.support.builders import TRANSFER_TOPIC
+from tests.support.builders import subscribe_transfers_by_webhook
 from tests.support.token import TOKEN_ABI, Token
 from tests.support.watching import anvil_spec, cursor_at_least, running_watcher, wait_until
 
@@ -24,18 +23,7 @@ async def test_a_subscription_made_while_the_watcher_waits_matches_the_newest_bl
         await wait_until(lambda: cursor_at_least("anvil", head))
         await token.transfer(RECIPIENT, 7)
 
-        await create_webhook_subscription(
-            user_id=await ensure_cli_user(),
-            chain="anvil",
-            address=token.address,
-            abi=TOKEN_ABI,
-            standard=None,
-            event_name="Transfer",
-            selector=TRANSFER_TOPIC,
-            filter_expr="",
-            url="https://hooks.example/blockbell",
-            secret="whsec_c2VjcmV0",
-        )
+        await subscribe_transfers_by_webhook(token.address, TOKEN_ABI)
 
         # Well within the minute the watcher would otherwise wait before its next poll.
         await wait_until(lambda: Event.exists(), timeout_s=5)
