@@ -86,6 +86,10 @@ class ChainWatcher:
         self.unconfirmed_from = 0
         """No unconfirmed event is stored below this block."""
         self.behind = True
+        self.held_head_hash = ""
+        """The head last seen while nothing was due beyond the cursor."""
+        self.confirmed_through = -1
+        """Events up to this block were confirmed by the last commit."""
 
     async def run(self) -> None:
         """Crawl until cancelled; transient failures are retried with backoff."""
@@ -193,8 +197,7 @@ class ChainWatcher:
         target = head.number - (0 if self.instant else self.spec.confirmations)
         if target <= self.cursor[0]:
             self.behind = False
-            if head.number == self.cursor[0] and head.hash != self.cursor[1]:
-                await self._recover_from_reorg()  # replaced at the same height
+            await self._hold(head)
             return
         read = await self.reader.advance(self.cursor, head, target)
         self.behind = not isinstance(read, Advance) or read.new[0] < target
@@ -205,6 +208,29 @@ class ChainWatcher:
                 await self._record_gap(*read.gap)
             await self._commit(read.new, read.matches, read.hashes)
         metrics.WATCHER_LAG.labels(self.spec.name).set(head.number - self.cursor[0])
+
+    async def _hold(self, head: BlockHeader) -> None:
+        """Nothing is due beyond the cursor, yet a new head may have replaced the cursor's block
+        (a reorg that did not lengthen the chain past the confirmations), and blocks read early
+        for instant subscriptions may have just reached their confirmations. A head below the
+        cursor is left alone: it may be a node that lags, and the chain's next blocks will
+        show a real reorg through their parent links."""
+        if head.hash == self.held_head_hash:
+            return  # nothing changed since the last look
+        self.held_head_hash = head.hash
+        if head.number < self.cursor[0]:
+            return
+        replaced = head.hash != self.cursor[1]
+        if head.number > self.cursor[0]:
+            (at_cursor,) = await self.reader.fetch_headers([self.cursor[0]])
+            replaced = at_cursor.hash != self.cursor[1]
+        if replaced:
+            await self._recover_from_reorg()
+        elif (
+            self.spec.confirmations
+            and head.number - self.spec.confirmations > self.confirmed_through
+        ):
+            await self._commit(self.cursor, [], [])  # confirms what is due, moves nothing
 
     async def _refresh_index(self) -> None:
         version = await fetch_index_version()
@@ -275,6 +301,7 @@ class ChainWatcher:
         )
         created = await commit_step(step, matches, self.clock())
         if confirmed_through is not None:
+            self.confirmed_through = confirmed_through
             # A reorg may shorten the chain by up to its depth, and blocks read again after it
             # may hold unconfirmed events that far below what is confirmed now.
             lowest = confirmed_through + 1 - self.spec.max_reorg_depth
