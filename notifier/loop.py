@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from notifier.attempt_recorder import AttemptRecorder
 from notifier.channels.discord import DiscordChannel, decide_discord
 from notifier.channels.telegram import TelegramChannel, decide_telegram
 from notifier.channels.webhook import WebhookChannel
@@ -26,13 +27,8 @@ from notifier.policy import (
 )
 from notifier.render import render_webhook_body
 from notifier.telegram_render import nothing_to_edit
-from storage.deliveries import (
-    ChainFacts,
-    DueDelivery,
-    claim_round,
-    record_attempt,
-    settle_unsent,
-)
+from storage.attempts import AttemptRecord
+from storage.deliveries import ChainFacts, DueDelivery, claim_round, settle_unsent
 from watcher.cosmos_denoms import Denom
 
 logger = logging.getLogger(__name__)
@@ -58,6 +54,12 @@ Send = TypeVar("Send", bound=ChatSend)
 
 # Room left in a lease for recording attempts after the last send of a round.
 LEASE_MARGIN_S = 5.0
+# A round claims up to this many deliveries (fewer when they could not all be sent before the
+# lease ends, see claim_limit): each claim reads the due rows once, so bigger rounds cost the
+# database less per delivery. The concurrent sends stay well below the 100 connections of an
+# aiohttp session's default pool, which the Discord channel shares.
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_CONCURRENCY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +114,8 @@ class Notifier:
         channel: WebhookChannel,
         *,
         schedule_s: Sequence[float] = DEFAULT_SCHEDULE_S,
-        batch_size: int = 100,
-        concurrency: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
         lease_s: float = 60.0,
         idle_poll_s: float = 0.5,
         clock: Callable[[], datetime] = _utc_now,
@@ -145,6 +147,7 @@ class Notifier:
         self._clock = clock
         self._jitter = jitter
         self._woken = asyncio.Event()
+        self._recorder = AttemptRecorder()
 
     def wake(self) -> None:
         """Start the next round now: the watcher has just committed new deliveries."""
@@ -235,7 +238,7 @@ class Notifier:
         async with self._slots:
             started_at = self._clock()
             outcome = await self._send(due, started_at)
-        return [await self._record(due, started_at, outcome, decide)]
+        return await self._record([due], started_at, outcome, decide)
 
     async def _deliver_chat(
         self, send_message: Callable[[Send], Awaitable[Outcome]], send: Send, policy: Decide
@@ -252,35 +255,45 @@ class Notifier:
         outcome = await send_message(send)
         # A digest is one message for many events: none of them can be edited on its own.
         message_ref = outcome.message_ref if len(send.deliveries) == 1 else None
-        return [
-            await self._record(d, started_at, outcome, policy, message_ref) for d in send.deliveries
-        ]
+        return await self._record(send.deliveries, started_at, outcome, policy, message_ref)
 
     async def _record(
         self,
-        due: DueDelivery,
+        deliveries: Sequence[DueDelivery],
         started_at: datetime,
         outcome: Outcome,
         policy: Decide,
         message_ref: str | None = None,
-    ) -> str:
-        number = due.attempts + 1
-        decision = policy(outcome, number, self._clock(), self._schedule_s, self._jitter())
-        await record_attempt(
-            due.id,
-            number,
-            started_at,
-            classify_attempt(outcome),
-            outcome.status,
-            outcome.error,
-            outcome.latency_ms,
-            status=decision.status,
-            next_attempt_at=decision.next_attempt_at,
-            disable_destination_reason=decision.disable_destination,
-            message_ref=message_ref,
+    ) -> list[str]:
+        """Store the attempt of each delivery (with other sends' attempts that finish
+        meanwhile, see AttemptRecorder); returns their new statuses."""
+        now = self._clock()
+        decisions = [
+            policy(outcome, d.attempts + 1, now, self._schedule_s, self._jitter())
+            for d in deliveries
+        ]
+        attempt_outcome = classify_attempt(outcome)
+        await self._recorder.record(
+            [
+                AttemptRecord(
+                    d.id,
+                    d.attempts + 1,
+                    started_at,
+                    attempt_outcome,
+                    outcome.status,
+                    outcome.error,
+                    outcome.latency_ms,
+                    decision.status,
+                    decision.next_attempt_at,
+                    decision.disable_destination,
+                    message_ref,
+                )
+                for d, decision in zip(deliveries, decisions, strict=True)
+            ]
         )
-        observe_attempt(due.destination.kind, decision.status, outcome.latency_ms)
-        return decision.status
+        for d, decision in zip(deliveries, decisions, strict=True):
+            observe_attempt(d.destination.kind, decision.status, outcome.latency_ms)
+        return [decision.status for decision in decisions]
 
     async def _send(self, due: DueDelivery, started_at: datetime) -> Outcome:
         chain = self._chains.get(due.event.chain)

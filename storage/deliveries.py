@@ -1,4 +1,5 @@
-"""The notifier's queries over the outbox: claiming due deliveries and recording their attempts."""
+"""The notifier's queries over the outbox: claiming due deliveries, settling those with nothing
+to send, and the listings of the CLI (storage.attempts records what each send did)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
 
 import orjson
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
 
-from storage.db import connection, dialect, transaction
-from storage.models import Delivery, DeliveryAttempt, Destination
+from storage.db import connection, dialect
+from storage.models import Delivery, Destination
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 
@@ -135,20 +135,24 @@ _MUTED = """kind = 'event' AND EXISTS (
         SELECT 1 FROM subscription_mutes m
         WHERE m.subscription_id = deliveries.subscription_id AND m.until > {now}
     )"""
+# On PostgreSQL both sub-selects are arrays, each computed once before the update: written as
+# IN they become joins, and after a burst of deliveries the planner hash-joined a sequential
+# scan of the whole table and sorted every due row, for each claim, instead of reading the
+# oldest due rows from the (status, next_attempt_at) index and the claimed ones by primary key.
 _CLAIM_SQL = """
 UPDATE deliveries SET
     status = CASE WHEN {muted} THEN 'muted' ELSE status END,
     claimed_until = CASE WHEN {muted} THEN NULL ELSE {lease_end} END
-WHERE id IN (
+WHERE id {in_select}
     SELECT id FROM deliveries
     WHERE status = 'pending' AND next_attempt_at <= {now}
       AND (claimed_until IS NULL OR claimed_until < {now})
-      AND destination_id IN (
+      AND destination_id {in_select}
           SELECT id FROM destinations WHERE status = 'active' AND kind IN ({kinds})
-      )
+      {end_select}
     ORDER BY next_attempt_at
     LIMIT {limit}{lock}
-)
+{end_select}
 RETURNING id, status
 """
 
@@ -175,7 +179,7 @@ JOIN users u ON u.id = ds.user_id
 JOIN events e ON e.id = dl.event_id
 JOIN subscriptions s ON s.id = dl.subscription_id
 JOIN contracts c ON c.id = s.contract_id
-WHERE dl.id IN ({ids})
+WHERE dl.id {ids}
 ORDER BY dl.next_attempt_at
 """
 
@@ -219,15 +223,21 @@ async def claim_round(
         limit=_param(3),
         kinds=", ".join(_param(4 + i) for i in range(len(destination_kinds))),
         lock="\n    FOR UPDATE SKIP LOCKED" if dialect().is_postgres else "",
+        in_select="= ANY(ARRAY(" if dialect().is_postgres else "IN (",
+        end_select="))" if dialect().is_postgres else ")",
     )
     claimed = await connection().execute_query_dict(sql, values)
     ids = [row["id"] for row in claimed if row["status"] != "muted"]
     muted = len(claimed) - len(ids)
     if not ids:
         return Claim((), muted)
-    rows = await connection().execute_query_dict(
-        _DETAILS_SQL.format(ids=dialect().placeholders(len(ids))), ids
-    )
+    if dialect().is_postgres:
+        # One statement for any number of ids, prepared once and looked up by primary key.
+        details = _DETAILS_SQL.format(ids="= ANY($1::uuid[])")
+        rows = await connection().execute_query_dict(details, [ids])
+    else:
+        details = _DETAILS_SQL.format(ids=f"IN ({dialect().placeholders(len(ids))})")
+        rows = await connection().execute_query_dict(details, ids)
     return Claim(tuple(_due_delivery(row) for row in rows), muted)
 
 
@@ -322,78 +332,10 @@ def _abi_params(items: list[dict[str, Any]]) -> tuple[AbiParam, ...]:
     )
 
 
-async def record_attempt(
-    delivery_id: str,
-    number: int,
-    started_at: datetime,
-    outcome: str,
-    response_code: int | None,
-    error: str | None,
-    latency_ms: float,
-    *,
-    status: str,
-    next_attempt_at: datetime | None,
-    disable_destination_reason: str | None = None,
-    message_ref: str | None = None,
-) -> None:
-    """Store one attempt and the delivery's new state in one transaction; `message_ref` is the
-    chat's id of the message the attempt produced.
-
-    The delivery is only updated while still pending: the watcher may have cancelled it (reorg)
-    or another notifier may have finished it after this one's lease expired.
-    """
-    changes: dict[str, Any] = {
-        "attempts": number,
-        "status": status,
-        "claimed_until": None,
-        "last_error": error,
-        "response_code": response_code,
-    }
-    if next_attempt_at is not None:
-        changes["next_attempt_at"] = next_attempt_at
-    if status == "delivered":
-        changes |= {"sent_at": started_at, "latency_ms": latency_ms, "message_ref": message_ref}
-    async with transaction() as db:
-        await DeliveryAttempt.create(
-            using_db=db,
-            delivery_id=delivery_id,
-            number=number,
-            started_at=started_at,
-            outcome=outcome,
-            response_code=response_code,
-            error=error,
-            latency_ms=latency_ms,
-        )
-        await Delivery.filter(id=delivery_id, status="pending").using_db(db).update(**changes)
-        if disable_destination_reason is not None:
-            await _disable_destination(db, delivery_id, disable_destination_reason)
-
-
 async def settle_unsent(delivery_ids: Sequence[str], reason: str) -> None:
     """Close claimed deliveries that have nothing to send, saying why."""
     await Delivery.filter(id__in=list(delivery_ids), status="pending").update(
         status="cancelled", claimed_until=None, last_error=reason
-    )
-
-
-async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: str) -> None:
-    """Disable the delivery's destination and cancel everything still pending for it."""
-    destination_ids = (
-        await Delivery.filter(id=delivery_id).using_db(db).values_list("destination_id", flat=True)
-    )
-    # Only a destination still active changes: its owner is told once, whatever else fails.
-    await (
-        Destination.filter(id__in=destination_ids, status="active")
-        .using_db(db)
-        .update(status="disabled", disabled_reason=reason, notice_owed=True)
-    )
-    await (
-        Delivery.filter(destination_id__in=destination_ids, status="pending")
-        .exclude(id=delivery_id)
-        .using_db(db)
-        .update(
-            status="cancelled", claimed_until=None, last_error=f"destination disabled: {reason}"
-        )
     )
 
 

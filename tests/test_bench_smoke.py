@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench import catchup, cosmos_crawl, head_latency, telegram_fanout
+from bench import catchup, cosmos_crawl, delivery, head_latency, telegram_fanout
 
 
 def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
@@ -64,3 +64,18 @@ def test_cosmos_crawl_benchmark_stores_every_transfer_in_both_fetch_modes(
             row = re.search(rf"^\| {backend} +\| {mode} +\| 5 +\|.*$", out, re.MULTILINE)
             assert row is not None, (backend, mode)
             assert "| 12 = 12: met" in row.group(0)
+
+
+def test_delivery_benchmark_delivers_each_webhook_once_with_every_attempt_recorded(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    delivery.main(["--deliveries", "300", "--processes", "1,2", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    assert "Delivery of 300 due webhook deliveries" in out
+    for processes in (1, 2):
+        row = re.search(rf"^\| {processes} +\| [\d,]+ .*$", out, re.MULTILINE)
+        assert row is not None, processes
+        # attempts recorded = delivered, then no duplicate and no bad signature
+        assert re.search(r"\| 300 = 300 +\| 0 +\| 0 +\|$", row.group(0)), row.group(0)
+    assert "no duplicates" in out

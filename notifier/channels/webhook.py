@@ -119,6 +119,10 @@ class WebhookChannel:
 
 
 async def _resolve(host: str, port: int | None) -> list[IPAddress]:
+    literal = _ip_literal(host)
+    if literal is not None:
+        # What getaddrinfo would answer, without its round trip through a worker thread.
+        return [literal]
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -129,6 +133,14 @@ async def _resolve(host: str, port: int | None) -> list[IPAddress]:
     if not addresses:
         raise DestinationUnresolved(f"{host} has no address")
     return addresses
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    """The address a host written as a canonical IP address names (None for host names)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def _signed_headers(

@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from storage.deliveries import (
-    AbiParam,
-    claim_due,
-    count_by_status,
-    list_deliveries,
-    record_attempt,
-)
+from storage.attempts import AttemptRecord, record_attempt, record_attempts
+from storage.deliveries import AbiParam, claim_due, count_by_status, list_deliveries
 from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.support.builders import (
     ALICE,
@@ -253,3 +248,51 @@ async def test_counts_and_listing_by_status(db: str) -> None:
     assert dead.next_attempt_at == NOW
     recent = await list_deliveries(None, 2)
     assert [row.id for row in recent] == [str(deliveries[2].id), str(deliveries[1].id)]
+
+
+async def test_a_batch_of_attempts_is_recorded_in_one_call(db: str) -> None:
+    subscription, destination = await new_destination()
+    sent, retried, dead = [
+        await new_delivery(subscription, destination, log_index=i) for i in range(3)
+    ]
+    await claim_due(NOW, 10, 60)
+    retry_at = NOW + timedelta(seconds=10)
+    await record_attempts(
+        [
+            AttemptRecord(str(sent.id), 1, NOW, "success", 200, None, 8.0, "delivered", None),
+            AttemptRecord(
+                str(retried.id), 1, NOW, "http_error", 503, "HTTP 503", 9.0, "pending", retry_at
+            ),
+            AttemptRecord(str(dead.id), 1, NOW, "http_error", 404, "HTTP 404", 7.0, "dead", None),
+        ]
+    )
+    stored = {d.id: d for d in await Delivery.all()}
+    assert (stored[sent.id].status, stored[sent.id].sent_at) == ("delivered", NOW)
+    assert stored[sent.id].latency_ms == 8.0
+    assert (stored[retried.id].status, stored[retried.id].next_attempt_at) == ("pending", retry_at)
+    assert (stored[retried.id].last_error, stored[retried.id].sent_at) == ("HTTP 503", None)
+    assert (stored[dead.id].status, stored[dead.id].response_code) == ("dead", 404)
+    assert all(d.claimed_until is None and d.attempts == 1 for d in stored.values())
+    attempts = await DeliveryAttempt.all().order_by("latency_ms")
+    assert [a.outcome for a in attempts] == ["http_error", "success", "http_error"]
+
+
+async def test_a_delivery_sent_in_the_batch_that_disables_its_destination_stays_sent(
+    db: str,
+) -> None:
+    subscription, destination = await new_destination()
+    gone, sent, waiting = [
+        await new_delivery(subscription, destination, log_index=i) for i in range(3)
+    ]
+    await record_attempts(
+        [
+            AttemptRecord(
+                str(gone.id), 1, NOW, "http_error", 410, "HTTP 410", 3.0, "dead", None, "gone"
+            ),
+            AttemptRecord(str(sent.id), 1, NOW, "success", 200, None, 4.0, "delivered", None),
+        ]
+    )
+    assert (await Destination.get(id=destination.id)).status == "disabled"
+    assert (await Delivery.get(id=gone.id)).status == "dead"
+    assert (await Delivery.get(id=sent.id)).status == "delivered"
+    assert (await Delivery.get(id=waiting.id)).status == "cancelled"
