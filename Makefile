@@ -42,6 +42,7 @@ bench: deps
 	$(BIN)/python -m bench.head_latency
 	$(BIN)/python -m bench.telegram_fanout
 	$(BIN)/python -m bench.cosmos_crawl
+	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.delivery
 
 clean:

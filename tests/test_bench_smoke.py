@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench import catchup, cosmos_crawl, delivery, head_latency, telegram_fanout
+from bench import catchup, cosmos_crawl, delivery, head_latency, matching, telegram_fanout
 
 
 def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
@@ -79,3 +79,16 @@ def test_delivery_benchmark_delivers_each_webhook_once_with_every_attempt_record
         # attempts recorded = delivered, then no duplicate and no bad signature
         assert re.search(r"\| 300 = 300 +\| 0 +\| 0 +\|$", row.group(0)), row.group(0)
     assert "no duplicates" in out
+
+
+def test_matching_benchmark_loads_every_subscription_and_times_each_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    matching.main(["--users", "30", "--logs", "2000", "--runs", "1"])
+    out = capsys.readouterr().out
+
+    assert "Matching with 300 active subscriptions of 30 users" in out
+    for path in ("MatchIndex.match, the mix", "look-up only", "decoding only"):
+        assert re.search(rf"^\| {re.escape(path)} .*\| 2,000 +\| [\d.]+ ", out, re.MULTILINE), path
+    for row in ("fetch_active_subscriptions", "MatchIndex(chain, sources)", "the index, records"):
+        assert re.search(rf"^\| {re.escape(row)}.*\| [\d.,]+ +\|$", out, re.MULTILINE), row

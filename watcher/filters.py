@@ -12,7 +12,15 @@ from eth_hash.auto import keccak
 
 from watcher.abi import normalize_event, parse_address, shown
 from watcher.errors import InvalidInput
-from watcher.filter_parser import ATOM, Node, Predicate, Token, parse_expression
+from watcher.filter_equalities import Comparison, Equalities, equalities_of
+from watcher.filter_parser import (
+    ATOM,
+    CompileComparison,
+    Node,
+    Predicate,
+    Token,
+    parse_expression,
+)
 from watcher.filter_parser import MAX_DEPTH as MAX_DEPTH
 
 MAX_LENGTH = 1000
@@ -44,6 +52,15 @@ class Filter:
     predicate: Predicate = field(default=_always, repr=False, compare=False)
     names: tuple[str, ...] = field(default=(), repr=False, compare=False)
     """The arguments the filter reads: when one is missing, nothing matches."""
+    equalities: Equalities = field(default=(), repr=False, compare=False)
+    """(argument, value) pairs one of which holds in every log the filter passes, so an index
+    by value may pass over the logs that hold none; () when no such pairs are known
+    (`value > 5`, `to == A or value > 5`)."""
+    decided_by_equalities: bool = field(default=False, repr=False, compare=False)
+    """Whether the filter is nothing but its equalities on one argument (`to == A`, `to == A or
+    to == B`): a log holding one of them passes."""
+    comparison: tuple[str, str, Any] | None = field(default=None, repr=False, compare=False)
+    """(argument, operator, value) when the filter is that one comparison (`value >= 1000`)."""
 
     def matches(self, args: dict[str, Any]) -> bool:
         """Whether decoded arguments pass the filter; never raises."""
@@ -58,6 +75,35 @@ class Filter:
 
 def parse_filter(text: str, event: dict[str, Any]) -> Filter:
     """Compile `text` against the arguments of `event`; blank text always matches."""
+    _check_length(text)
+    if not text.strip():
+        return Filter("")
+    return filter_parser(event)(text)
+
+
+def filter_parser(event: dict[str, Any]) -> Callable[[str], Filter]:
+    """parse_filter for many filters of one event: the event is read once."""
+    inputs = {item["name"]: item for item in normalize_event(event)["inputs"]}
+
+    def parse(text: str) -> Filter:
+        _check_length(text)
+        if not text.strip():
+            return Filter("")
+        comparisons: list[Comparison] = []
+        predicate, source, names = parse_expression(text, inputs, _noting(comparisons))
+        only = comparisons[0] if len(comparisons) == 1 else None
+        if only is None or source != only.source:
+            equalities, decided = equalities_of(text, inputs, comparisons)
+            return Filter(source, predicate, names, equalities, decided)
+        # The filter is its one comparison: the common case.
+        equal = ((only.name, only.constant),) if only.op == "==" else ()
+        comparison = (only.name, only.op, only.constant)
+        return Filter(source, predicate, names, equal, bool(equal), comparison)
+
+    return parse
+
+
+def _check_length(text: str) -> None:
     if len(text) > MAX_LENGTH:
         raise InvalidInput(
             "filter.too_long",
@@ -65,11 +111,17 @@ def parse_filter(text: str, event: dict[str, Any]) -> Filter:
             length=len(text),
             limit=MAX_LENGTH,
         )
-    if not text.strip():
-        return Filter("")
-    inputs = {item["name"]: item for item in normalize_event(event)["inputs"]}
-    predicate, source, names = parse_expression(text, inputs, _compile_comparison)
-    return Filter(source, predicate, names)
+
+
+def _noting(comparisons: list[Comparison]) -> CompileComparison:
+    """Compiles comparisons as _compile_comparison does, noting each one in order."""
+
+    def compile_comparison(name: str, item: dict[str, Any], op: str, token: Token) -> Node:
+        node, constant = _compile_comparison(name, item, op, token)
+        comparisons.append(Comparison(name, op, constant, node[1]))
+        return node
+
+    return compile_comparison
 
 
 # --- comparisons, typed by the argument's ABI type ----------------------------------------
@@ -78,7 +130,8 @@ _ValueParser = Callable[[str, str, Token], tuple[Any, str]]
 """(argument name, ABI type, value token) -> (constant compared against, normalized text)."""
 
 
-def _compile_comparison(name: str, item: dict[str, Any], op: str, token: Token) -> Node:
+def _compile_comparison(name: str, item: dict[str, Any], op: str, token: Token) -> tuple[Node, Any]:
+    """The comparison's node, and the constant it compares against."""
     type_: str = item["type"]
     rule = _value_rule(type_, bool(item.get("indexed")))
     if rule is None:
@@ -101,7 +154,7 @@ def _compile_comparison(name: str, item: dict[str, Any], op: str, token: Token) 
         )
     constant, shown = parse_value(name, type_, token)
     compare = _OPERATORS[op]
-    return (lambda args: compare(args[name], constant)), f"{name} {op} {shown}", ATOM
+    return ((lambda args: compare(args[name], constant)), f"{name} {op} {shown}", ATOM), constant
 
 
 def _value_rule(type_: str, indexed: bool) -> tuple[_ValueParser, tuple[str, ...]] | None:

@@ -1,17 +1,24 @@
-"""The in-memory subscription index: which logs matter, to whom, after argument filters."""
+"""The in-memory subscription index: which logs matter, to whom, after argument filters.
+
+Rules are kept by emitter, then by topic0 (watcher/key_rules.py files those of one key so a log
+meets only the filters it can pass); logs of an emitter nobody watches cost one look-up.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from typing import Any, Protocol
+
+import orjson
 
 from watcher.abi import event_selector
 from watcher.decoding import AbiDecoder, storable_args
 from watcher.errors import InvalidInput
-from watcher.filters import Filter, parse_filter
+from watcher.filters import Filter, filter_parser
+from watcher.key_rules import KeyRules, KeyRulesBuilder, Target
 from watcher.types import ChainEvent, Match, RawLog
 
 log = logging.getLogger(__name__)
@@ -36,15 +43,6 @@ class SubscriptionSource(Protocol):
     def abi(self) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    subscription_id: int
-    destination_id: int
-    filter: Filter | None
-    only_name: str | None = None
-    """For subscriptions without a selector (anonymous events): the decoded name required."""
-
-
 def _event_for(source: SubscriptionSource) -> dict[str, Any] | None:
     for entry in source.abi:
         if entry.get("type") != "event":
@@ -60,11 +58,8 @@ def _event_for(source: SubscriptionSource) -> dict[str, Any] | None:
     return None
 
 
-def compile_rule(source: SubscriptionSource) -> Rule:
-    """A subscription as the hot path evaluates it; its filter was validated when it was made."""
-    only_name = source.event_name if source.selector is None else None
-    if not source.filter_expr.strip():
-        return Rule(source.subscription_id, source.destination_id, None, only_name)
+def _parser_for(source: SubscriptionSource) -> Callable[[str], Filter]:
+    """How the subscription's filters compile: against its event in its contract's ABI."""
     event = _event_for(source)
     if event is None:
         raise InvalidInput(
@@ -72,40 +67,100 @@ def compile_rule(source: SubscriptionSource) -> Rule:
             f"subscription {source.subscription_id}: its event is not in the contract's ABI",
             subscription_id=source.subscription_id,
         )
-    compiled = parse_filter(source.filter_expr, event)
-    return Rule(source.subscription_id, source.destination_id, compiled, only_name)
+    return filter_parser(event)
+
+
+class _Compiler:
+    """Compiles each distinct (ABI, event, filter) once, so identical filters are one object;
+    and makes one decoder per distinct set of event entries."""
+
+    def __init__(self) -> None:
+        self._fingerprints: dict[bytes, bytes] = {}
+        self._parsers: dict[tuple[bytes, str | None, str | None], Callable[[str], Filter]] = {}
+        self._filters: dict[tuple[bytes, str | None, str | None, str], Filter] = {}
+        self._abis: dict[str, set[bytes]] = defaultdict(set)
+        self._entries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+
+    def fingerprint(self, abi: list[dict[str, Any]]) -> bytes | None:
+        """Equal bytes for equal ABIs read from storage (JSON); None for anything else."""
+        try:
+            found = orjson.dumps(abi)
+        except TypeError:
+            return None
+        return self._fingerprints.setdefault(found, found)
+
+    def filter_of(self, source: SubscriptionSource, abi: bytes | None) -> Filter | None:
+        """The subscription's filter (None: it has none); it was validated when it was made."""
+        text = source.filter_expr
+        if not text.strip():
+            return None
+        if abi is None:
+            return _parser_for(source)(text)
+        event = (abi, source.selector, source.event_name)
+        if event not in self._parsers:
+            self._parsers[event] = _parser_for(source)
+        if (*event, text) not in self._filters:
+            self._filters[(*event, text)] = self._parsers[event](text)
+        return self._filters[(*event, text)]
+
+    def add_abi(self, address: str, abi: list[dict[str, Any]], fingerprint: bytes | None) -> None:
+        entries = self._entries[address]  # every address gets a decoder, if only an empty one
+        if fingerprint is not None:
+            if fingerprint in self._abis[address]:
+                return
+            self._abis[address].add(fingerprint)
+        for entry in abi:
+            if entry.get("type") == "event":
+                entries.setdefault(repr(sorted(entry.items())), entry)
+
+    def decoders(self) -> dict[str, AbiDecoder]:
+        made: dict[tuple[str, ...], AbiDecoder] = {}
+        decoders = {}
+        for address, entries in self._entries.items():
+            key = tuple(entries)
+            if key not in made:
+                made[key] = AbiDecoder(list(entries.values()))
+            decoders[address] = made[key]
+        return decoders
 
 
 class MatchIndex:
-    """Subscriptions of one chain keyed by (emitter, topic0); filters run only on hits."""
+    """Subscriptions of one chain keyed by emitter and topic0; filters run only on hits."""
 
     def __init__(self, chain: str, sources: Iterable[SubscriptionSource]) -> None:
         self.chain = chain
-        by_key: dict[tuple[str, str], list[Rule]] = defaultdict(list)
-        by_address: dict[str, list[Rule]] = defaultdict(list)
-        abis: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        compiler = _Compiler()
+        values: dict[Any, Any] = {}
+        keys: dict[str, dict[str | None, KeyRulesBuilder]] = defaultdict(dict)
         for source in sources:
+            fingerprint = compiler.fingerprint(source.abi)
             try:
-                rule = compile_rule(source)
+                compiled = compiler.filter_of(source, fingerprint)
             except InvalidInput as exc:
                 log.error("subscription skipped: %s", exc, extra={"chain": chain})
                 continue
             address = source.address.lower()
-            if source.selector is None:
-                by_address[address].append(rule)
-            else:
-                by_key[(address, source.selector)].append(rule)
-            for entry in source.abi:
-                if entry.get("type") == "event":
-                    abis[address][repr(sorted(entry.items()))] = entry
-        self._by_key = {key: tuple(rules) for key, rules in by_key.items()}
-        self._by_address = {address: tuple(rules) for address, rules in by_address.items()}
-        self._decoders = {
-            address: AbiDecoder(list(entries.values())) for address, entries in abis.items()
+            only_name = source.event_name if source.selector is None else None
+            builder = keys[address].get(source.selector)
+            if builder is None:
+                builder = keys[address][source.selector] = KeyRulesBuilder(values)
+            builder.add(compiled, only_name, (source.subscription_id, source.destination_id))
+            compiler.add_abi(address, source.abi, fingerprint)
+        decoders = compiler.decoders()
+        self._rules = {
+            address: (
+                {topic0: b.build() for topic0, b in builders.items() if topic0 is not None},
+                builders[None].build() if None in builders else None,
+                decoders[address],
+            )
+            for address, builders in keys.items()
         }
-        self.addresses: tuple[str, ...] = tuple(sorted({a for a, _ in by_key} | set(by_address)))
+        self.addresses: tuple[str, ...] = tuple(sorted(keys))
+        any_event = any(None in builders for builders in keys.values())
         self.topic0s: tuple[str, ...] | None = (
-            None if by_address else tuple(sorted({t for _, t in by_key}))
+            None
+            if any_event
+            else tuple(sorted({t for builders in keys.values() for t in builders if t}))
         )
 
     @property
@@ -114,20 +169,17 @@ class MatchIndex:
 
     def match(self, logs: Sequence[RawLog]) -> list[Match]:
         matches: list[Match] = []
-        by_key, by_address, decoders = self._by_key, self._by_address, self._decoders
+        rules = self._rules
         for raw in logs:
-            topic0 = raw.topics[0] if raw.topics else ""
-            rules = by_key.get((raw.address, topic0), ())
-            wildcard = by_address.get(raw.address, ())
-            if not rules and not wildcard:
+            found = rules.get(raw.address)
+            if found is None:
                 continue
-            name, args = decoders[raw.address].decode(raw.topics, raw.data)
-            targets = tuple(
-                (rule.subscription_id, rule.destination_id)
-                for rule in (*rules, *wildcard)
-                if (rule.only_name is None or rule.only_name == name)
-                and (rule.filter is None or rule.filter.matches(args))
-            )
+            by_topic0, any_event, decoder = found
+            keyed = by_topic0.get(raw.topics[0]) if raw.topics else None
+            if keyed is None and any_event is None:
+                continue
+            name, args = decoder.decode(raw.topics, raw.data)
+            targets = _targets(name, args, keyed, any_event)
             if targets:
                 matches.append(Match(self._event(raw, name, args), targets))
         return matches
@@ -146,3 +198,20 @@ class MatchIndex:
             topics=raw.topics,
             data=raw.data,
         )
+
+
+def _targets(
+    name: str | None, args: dict[str, Any], keyed: KeyRules | None, any_event: KeyRules | None
+) -> tuple[Target, ...]:
+    """The key's targets, then those of the emitter's rules for any event, each part in
+    subscription order (the order storage lists them in)."""
+    targets: tuple[Target, ...] = ()
+    for rules in (keyed, any_event):
+        if rules is None:
+            continue
+        passed = [group for group in rules.candidates(args) if group.passes(name, args)]
+        if len(passed) == 1:
+            targets += passed[0].targets
+        elif passed:
+            targets += tuple(sorted(chain.from_iterable(group.targets for group in passed)))
+    return targets
