@@ -44,6 +44,7 @@ bench: deps
 	$(BIN)/python -m bench.cosmos_crawl
 	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.delivery
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

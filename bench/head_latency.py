@@ -32,6 +32,7 @@ from bench.common import (
     started_anvil,
     tapped_heads,
 )
+from bench.latency_crowd import add_unmatched_subscription, save_crowd
 from storage.models import Delivery
 from tests.fakes.webhook_receiver import ReceivedRequest, WebhookReceiver
 from tests.support.anvil import AnvilNode
@@ -61,6 +62,9 @@ class LatencyOptions:
     max_gap_s: float | None = None
     """The widest random pause before each transfer; by default the poll interval, so blocks
     fall at every phase of the poll loop."""
+    extra_subscriptions: tuple[int, ...] = (0,)
+    """Other users' subscriptions on the chain besides the measured one (bench/latency_crowd);
+    with several counts, each round measures every count in turn."""
 
     @property
     def gap_s(self) -> float:
@@ -105,6 +109,9 @@ class LatencyRun:
     log_calls: int
     idle_polls: int
     delivered: Delivered
+    extra_subscriptions: int = 0
+    after_change: Sample | None = None
+    """The block mined right after a subscription change, which makes the watcher reload."""
 
     def p(self, fraction: float) -> float:
         return percentile([s.latency_s for s in self.samples], fraction)
@@ -119,8 +126,12 @@ class LatencyReport:
     options: LatencyOptions
     runs: list[LatencyRun] = field(default_factory=list)
 
-    def of(self, backend: str, mode: str) -> list[LatencyRun]:
-        return [run for run in self.runs if run.backend == backend and run.mode == mode]
+    def of(self, backend: str, mode: str, extra: int = 0) -> list[LatencyRun]:
+        return [
+            run
+            for run in self.runs
+            if (run.backend, run.mode, run.extra_subscriptions) == (backend, mode, extra)
+        ]
 
 
 async def measure_block(
@@ -152,17 +163,25 @@ async def wait_until_ready(running: RunningWatcher, timeout_s: float = WEBHOOK_W
 
 
 async def measure_run(
-    node: AnvilNode, token: Token, backend: str, mode: str, options: LatencyOptions
+    node: AnvilNode,
+    token: Token,
+    backend: str,
+    mode: str,
+    options: LatencyOptions,
+    extra: int = 0,
 ) -> LatencyRun:
-    """A fresh database and service; warm-up blocks first, then the measured ones."""
+    """A fresh database and service, with `extra` other subscriptions on the chain; warm-up
+    blocks first, then the measured ones."""
     receiver = await WebhookReceiver.start()
     try:
         async with opened_bench_database(backend), aiohttp.ClientSession() as session:
+            if extra:
+                await save_crowd(extra, token.address)
             await make_subscription(
                 address=token.address, abi=TOKEN_ABI, url=receiver.url, secret=receiver.secret
             )
             spec = _spec(node, mode, options)
-            samples, calls, log_calls, idle = await _measure_service(
+            samples, calls, log_calls, idle, after_change = await _measure_service(
                 spec, token, receiver, session, options
             )
             delivered = await Delivery.filter(status="delivered").count()
@@ -174,6 +193,8 @@ async def measure_run(
             log_calls,
             idle,
             Delivered.of(receiver.requests, delivered),
+            extra,
+            after_change,
         )
     finally:
         await receiver.stop()
@@ -185,9 +206,10 @@ async def _measure_service(
     receiver: WebhookReceiver,
     session: aiohttp.ClientSession,
     options: LatencyOptions,
-) -> tuple[tuple[Sample, ...], int, int, int]:
-    """The samples, and the watcher's RPC calls (all, eth_getLogs, and polls that found no new
-    block) while they were taken."""
+) -> tuple[tuple[Sample, ...], int, int, int, Sample | None]:
+    """The samples, the watcher's RPC calls (all, eth_getLogs, and polls that found no new
+    block) while they were taken, and when comparing subscription counts, the sample of a block
+    mined right after a subscription change."""
     gap_s = options.gap_s
     async with (
         running_notifier(session) as notifier,
@@ -202,8 +224,12 @@ async def _measure_service(
         samples = [await measure_block(token, receiver, tap, gap_s) for _ in range(options.blocks)]
         calls, log_calls = running.rpc.calls_made - calls, rpc_calls_of("eth_getLogs") - log_calls
         idle = idle_head_polls() - idle
+        after_change = None
+        if _compares_crowds(options):
+            await add_unmatched_subscription(receiver.url, receiver.secret)
+            after_change = await measure_block(token, receiver, tap, 0.0)
         await asyncio.sleep(SETTLE_S)
-    return tuple(samples), calls, log_calls, idle
+    return tuple(samples), calls, log_calls, idle, after_change
 
 
 def _spec(node: AnvilNode, mode: str, options: LatencyOptions) -> ChainSpec:
@@ -213,14 +239,17 @@ def _spec(node: AnvilNode, mode: str, options: LatencyOptions) -> ChainSpec:
 
 
 async def run_benchmark(options: LatencyOptions) -> LatencyReport:
-    """One node and token; every (database, mode) pair in turn, round after round."""
+    """One node and token; every (database, mode, other subscriptions) in turn, round after
+    round."""
     report = LatencyReport(options)
     async with started_anvil() as node:
         token = await Token.deploy(node)
         for _ in range(options.runs):
             for backend in options.backends:
                 for mode in options.modes:
-                    report.runs.append(await measure_run(node, token, backend, mode, options))
+                    for extra in options.extra_subscriptions:
+                        run = await measure_run(node, token, backend, mode, options, extra)
+                        report.runs.append(run)
     return report
 
 
@@ -232,8 +261,8 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def _row(report: LatencyReport, backend: str, mode: str) -> list[str]:
-    runs = report.of(backend, mode)
+def _row(report: LatencyReport, backend: str, mode: str, extra: int) -> list[str]:
+    runs = report.of(backend, mode, extra)
     p50, p99 = median([r.p(0.5) for r in runs]), median([r.p(0.99) for r in runs])
     floor50, floor99 = median([r.floor(0.5) for r in runs]), median([r.floor(0.99) for r in runs])
     calls = median([r.rpc_calls / len(r.samples) for r in runs])
@@ -248,7 +277,16 @@ def _row(report: LatencyReport, backend: str, mode: str) -> list[str]:
         f"{calls:.2f} ({log_calls:.2f} eth_getLogs, {idle:.2f} idle polls)",
         f"{calls - idle:.2f}: {met(calls - idle <= CALLS_PER_BLOCK_TARGET)}",
         f"{'yes' if once else 'NO'} ({sum(r.delivered.webhooks for r in runs)} webhooks)",
-    ]  # fmt: skip
+    ] + (_crowd_cells(runs, extra) if _compares_crowds(report.options) else [])  # fmt: skip
+
+
+def _crowd_cells(runs: Sequence[LatencyRun], extra: int) -> list[str]:
+    changed = [r.after_change.latency_s for r in runs if r.after_change is not None]
+    return [f"{extra:,}", " ".join(_ms(latency) for latency in changed)]
+
+
+def _compares_crowds(options: LatencyOptions) -> bool:
+    return options.extra_subscriptions != (0,)
 
 
 def render_report(report: LatencyReport) -> str:
@@ -264,8 +302,16 @@ def render_report(report: LatencyReport) -> str:
         "database", "mode", "blocks", "p50 ms", "p99 ms", "p99 of each run",
         "newHeads floor p50 / p99 ms", "p99 target", "RPC calls/block, all",
         "RPC calls/block without idle polls (<= 2)", "exactly once",
-    ]  # fmt: skip
-    rows = [_row(report, b, m) for b in options.backends for m in options.modes]
+    ] + (
+        ["other subscriptions on the chain", "ms to the block after a subscription change"]
+        if _compares_crowds(options) else []
+    )  # fmt: skip
+    rows = [
+        _row(report, b, m, extra)
+        for b in options.backends
+        for m in options.modes
+        for extra in options.extra_subscriptions
+    ]
     return "\n".join([title, "", render_table(headers, rows)])
 
 
@@ -288,6 +334,13 @@ def parse_options(argv: Sequence[str] | None = None) -> LatencyOptions:
         help="widest random pause before each transfer (default: the poll interval)",
     )
     parser.add_argument("--ws-poll-interval", type=float, default=defaults.ws_poll_interval_s)
+    parser.add_argument(
+        "--extra-subscriptions",
+        type=_parse_counts,
+        default=defaults.extra_subscriptions,
+        help="comma-separated counts of other users' active subscriptions on the chain, stored"
+        " before measuring, e.g. 0,10000 (default: 0)",
+    )
     parser.add_argument("--backends", type=parse_backends, default=defaults.backends)
     parser.add_argument(
         "--modes", type=lambda text: parse_choices(text, MODES), default=defaults.modes
@@ -302,7 +355,18 @@ def parse_options(argv: Sequence[str] | None = None) -> LatencyOptions:
         backends=args.backends,
         modes=args.modes,
         max_gap_s=args.max_gap,
+        extra_subscriptions=args.extra_subscriptions,
     )
+
+
+def _parse_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(item) for item in text.split(",") if item.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 0:
+        raise argparse.ArgumentTypeError("expected comma-separated counts >= 0, e.g. 0,10000")
+    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionContext
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.transactions import in_transaction
 
@@ -24,6 +26,16 @@ MIGRATIONS_MODULE = "storage.migrations"
 SQLITE_PRAGMAS = {"synchronous": "NORMAL", "cache_size": "-65536", "wal_autocheckpoint": "0"}
 
 _checkpointer: WalCheckpointer | None = None
+
+
+DATABASE_AWAY: tuple[type[Exception], ...] = (
+    DBConnectionError,
+    OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+"""What a query raises while the database restarts or cannot be reached: worth a retry."""
 
 
 class StorageError(Exception):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from storage.db import DATABASE_AWAY
 from storage.outbox import Step, commit_step, rollback
 from storage.progress import (
     ChainProgress,
@@ -43,6 +44,14 @@ NEWHEADS_SILENCE_S = 15.0
 """With a connected newHeads socket, poll over HTTP only after this long without a head."""
 
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+RETRIED: tuple[type[Exception], ...] = (
+    TimeoutError,
+    RpcError,
+    RangeUnsplittable,
+    OSError,
+    *DATABASE_AWAY,
+)
+"""A step failing so is tried again with backoff, the chain shown unhealthy meanwhile."""
 RESUME_LOOKBACK_BLOCKS = 10_000
 """How far below the cursor a resumed chain reads again when no stored event shows the fork."""
 RESUME_CHECK_BATCH = 50
@@ -105,7 +114,7 @@ class ChainWatcher:
             try:
                 await self.step()
             # A fatal answer is retried too: one bad node or URL must not stop the chain.
-            except (TimeoutError, RpcError, RangeUnsplittable, OSError) as exc:
+            except RETRIED as exc:
                 failures += 1
                 self._unhealthy(str(exc))
                 await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])

@@ -93,3 +93,60 @@ class ServiceProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+READY_LINE = "running roles:"
+"""What `blockbell run` logs once its roles run."""
+
+
+class ServiceFleet:
+    """`blockbell run` processes over one database, each with its roles and a log file of its
+    own in `folder`; any of them may be killed and replaced while the others go on."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env, self.folder = env, folder
+        self.running: list[ServiceProcess] = []
+        self.roles_of: dict[ServiceProcess, str] = {}
+        self._started = 0
+
+    async def start(self, roles: str) -> ServiceProcess:
+        self._started += 1
+        log_path = self.folder / f"{roles.replace(',', '-')}-{self._started}.log"
+        service = ServiceProcess(self.env, log_path, roles=roles)
+        await service.start()
+        self.running.append(service)
+        self.roles_of[service] = roles
+        return service
+
+    async def replace(self, service: ServiceProcess) -> ServiceProcess:
+        """SIGKILL `service` and start a process with the same roles in its place."""
+        await service.kill()
+        self.running.remove(service)
+        return await self.start(self.roles_of[service])
+
+    def by_pid(self, pid: int) -> ServiceProcess | None:
+        return next((s for s in self.running if s.process and s.process.pid == pid), None)
+
+    def exited(self) -> list[ServiceProcess]:
+        """The processes that stopped on their own, taken out of `running`."""
+        gone = [s for s in self.running if s.process and s.process.returncode is not None]
+        for service in gone:
+            self.running.remove(service)
+        return gone
+
+    def ready(self) -> list[ServiceProcess]:
+        """The running processes that have logged that their roles run."""
+        return [service for service in self.running if READY_LINE in service.log()]
+
+    async def wait_until_ready(self, timeout_s: float) -> None:
+        """Return once every running process logs that its roles run."""
+        async with asyncio.timeout(timeout_s):
+            while len(self.ready()) < len(self.running):
+                await asyncio.sleep(0.05)
+
+    async def stop_all(self) -> dict[ServiceProcess, int]:
+        """SIGTERM to every running process at once; their exit codes."""
+        services = list(self.running)
+        codes = await asyncio.gather(*(service.stop() for service in services))
+        self.running.clear()
+        return dict(zip(services, codes, strict=True))
