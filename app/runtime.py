@@ -144,6 +144,7 @@ def _build_notifier(
         telegram=telegram,
         discord=discord,
         denom_lookup=_build_denom_lookup(specs, session),
+        lease_s=settings.claim_lease_s,
     )
 
 

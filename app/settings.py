@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     lease_ttl_s: float = _from_environment(
         "BLOCKBELL_LEASE_TTL", 10.0, "seconds >= 1 such as 10", ge=1
     )
+    claim_lease_s: float = _from_environment(
+        "BLOCKBELL_CLAIM_LEASE", 60.0, "seconds > 0 such as 60", gt=0
+    )
     # Filled from the TOML file by load_settings; NoDecode keeps the environment out of it.
     chains: Annotated[dict[ChainName, ChainConfig], NoDecode] = Field(default_factory=dict)
 
@@ -172,8 +175,28 @@ def load_settings() -> Settings:
         settings = Settings(chains=chains)
     except PydanticValidationError as exc:
         raise SettingsError(describe_error(exc, config_path, _by_variable())) from None
+    _check_claim_lease(settings)
     _create_sqlite_directory(settings.database_url)
     return settings
+
+
+CHAT_SEND_TIMEOUT_S = 10.0
+"""How long a Telegram or Discord send may take (notifier/channels)."""
+CLAIM_LEASE_ROOM_S = 10.0
+"""A round's lease beyond its slowest send: the notifier's margin and the wait for a Cosmos
+chain's display units."""
+
+
+def _check_claim_lease(settings: Settings) -> None:
+    """A notifier must be able to send what it claimed before the claim runs out, or another
+    would send it a second time."""
+    slowest = max(settings.webhook_timeout_s, CHAT_SEND_TIMEOUT_S)
+    if settings.claim_lease_s < slowest + CLAIM_LEASE_ROOM_S:
+        raise SettingsError(
+            f"BLOCKBELL_CLAIM_LEASE: expected seconds >= {slowest + CLAIM_LEASE_ROOM_S:g} (the "
+            f"slowest send, {slowest:g} s, plus {CLAIM_LEASE_ROOM_S:g}), "
+            f"got {settings.claim_lease_s:g}"
+        )
 
 
 def _read_chains_table(path: Path, *, explicit: bool) -> Any:

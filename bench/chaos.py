@@ -151,7 +151,12 @@ async def run_chaos(options: ChaosOptions, folder: Path) -> ChaosReport:
                 poll_interval=options.poll_interval_s,
                 start_block=first_block,
             )
-            env = service_env(url, config, BLOCKBELL_LEASE_TTL=f"{options.lease_ttl_s:g}")
+            env = service_env(
+                url,
+                config,
+                BLOCKBELL_LEASE_TTL=f"{options.lease_ttl_s:g}",
+                BLOCKBELL_CLAIM_LEASE=f"{options.claim_lease_s:g}",
+            )
             env.pop("BLOCKBELL_WEBHOOK_SCHEDULE")  # the product's retry schedule
             tally, drain_s, codes = await run_fleet(
                 ServiceFleet(env, folder), token, receiver, options
@@ -171,6 +176,10 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[ChaosOptions, Path
     parser.add_argument("--watchers", type=int, default=defaults.watchers)
     parser.add_argument("--notifiers", type=int, default=defaults.notifiers)
     parser.add_argument("--lease-ttl", type=float, default=defaults.lease_ttl_s, help="seconds")
+    parser.add_argument(
+        "--claim-lease", type=float, default=defaults.claim_lease_s,
+        help="seconds a notifier's claims last (BLOCKBELL_CLAIM_LEASE)",
+    )  # fmt: skip
     parser.add_argument(
         "--kill-gap", type=float, nargs=2, default=defaults.kill_gap_s, metavar=("MIN", "MAX"),
         help="seconds between kills, drawn at random between MIN and MAX",
@@ -196,6 +205,7 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[ChaosOptions, Path
         watchers=args.watchers,
         notifiers=args.notifiers,
         lease_ttl_s=args.lease_ttl,
+        claim_lease_s=args.claim_lease,
         kill_gap_s=(args.kill_gap[0], args.kill_gap[1]),
         restart_command=command,
         drain_timeout_s=args.drain_timeout,

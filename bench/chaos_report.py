@@ -32,6 +32,9 @@ class ChaosOptions:
     watchers: int = 2
     notifiers: int = 2
     lease_ttl_s: float = 2.0
+    claim_lease_s: float = 60.0
+    """How long a killed notifier's claims wait before another sends them (the product's
+    default)."""
     kill_gap_s: tuple[float, float] = (2.0, 6.0)
     """A process is killed after a random pause within these bounds, then another, ..."""
     restart_command: tuple[str, ...] | None = None

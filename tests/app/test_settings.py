@@ -654,6 +654,7 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_WEBHOOK_TIMEOUT",
         "BLOCKBELL_STALL_AFTER_S",
         "BLOCKBELL_LEASE_TTL",
+        "BLOCKBELL_CLAIM_LEASE",
     }
 
 
@@ -674,3 +675,17 @@ def test_a_telegram_api_url_that_is_not_http_names_the_setting(
     message = str(caught.value)
     assert message.startswith("TELEGRAM_API_URL: expected an http(s) URL")
     assert "secret-path" not in message
+
+
+def test_a_claim_lease_shorter_than_the_slowest_send_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLOCKBELL_WEBHOOK_TIMEOUT", "30")
+    monkeypatch.setenv("BLOCKBELL_CLAIM_LEASE", "35")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "BLOCKBELL_CLAIM_LEASE: expected seconds >= 40 (the slowest send, 30 s, plus 10), got 35"
+    )
+    monkeypatch.setenv("BLOCKBELL_CLAIM_LEASE", "40")
+    assert load_settings().claim_lease_s == 40

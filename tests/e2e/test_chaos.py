@@ -20,6 +20,8 @@ async def test_random_kills_of_watchers_and_notifiers_lose_and_record_twice_noth
         duration_s=15.0,
         events=EVENTS,
         kill_gap_s=(1.0, 2.0),
+        # The shortest the settings allow: a killed notifier's claims wait this long.
+        claim_lease_s=25.0,
         restart_command=None,
         drain_timeout_s=120.0,
         seed=random.randrange(2**31),
