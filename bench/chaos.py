@@ -36,9 +36,8 @@ from bench.chaos_report import (
 )
 from bench.common import CHAIN, opened_bench_database, started_anvil
 from storage.models import ChainCursor, Delivery
-from storage.subscriptions import create_webhook_subscription, ensure_cli_user
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.support.builders import TRANSFER_TOPIC
+from tests.support.builders import subscribe_transfers_by_webhook
 from tests.support.service import ServiceFleet, service_env, write_chain_config
 from tests.support.token import TOKEN_ABI, Token
 
@@ -86,17 +85,8 @@ async def drain(receiver: WebhookReceiver, events: int, timeout_s: float) -> flo
 
 async def subscribe(token: Token, receiver: WebhookReceiver) -> None:
     """The token's Transfer events to the receiver, stored as `blockbell subscribe` stores it."""
-    await create_webhook_subscription(
-        user_id=await ensure_cli_user(),
-        chain=CHAIN,
-        address=token.address,
-        abi=TOKEN_ABI,
-        standard="erc20",
-        event_name="Transfer",
-        selector=TRANSFER_TOPIC,
-        filter_expr="",
-        url=receiver.url,
-        secret=receiver.secret,
+    await subscribe_transfers_by_webhook(
+        token.address, TOKEN_ABI, chain=CHAIN, url=receiver.url, secret=receiver.secret
     )
 
 

@@ -30,20 +30,27 @@ ERC20_ABI = [
 ]
 
 
-async def subscribe_transfers_by_webhook(address: str = TOKEN, abi: Any = None) -> int:
+async def subscribe_transfers_by_webhook(
+    address: str = TOKEN,
+    abi: Any = None,
+    *,
+    chain: str = "anvil",
+    url: str = "https://hooks.example/blockbell",
+    secret: str = "whsec_c2VjcmV0",
+) -> int:
     """A Transfer subscription made as `blockbell subscribe` makes it, which tells watchers to
     reload their index; returns its id."""
     created = await create_webhook_subscription(
         user_id=await ensure_cli_user(),
-        chain="anvil",
+        chain=chain,
         address=address,
         abi=abi or ERC20_ABI,
-        standard=None,
+        standard="erc20",
         event_name="Transfer",
         selector=TRANSFER_TOPIC,
         filter_expr="",
-        url="https://hooks.example/blockbell",
-        secret="whsec_c2VjcmV0",
+        url=url,
+        secret=secret,
     )
     return created.subscription_id
 

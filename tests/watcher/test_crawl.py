@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from storage.models import ChainCursor, Delivery, Event, User
-from storage.subscriptions import create_webhook_subscription
+from storage.models import ChainCursor, Delivery, Event
 from tests.support.anvil import AnvilNode
-from tests.support.builders import TRANSFER_TOPIC, make_subscription
+from tests.support.builders import make_subscription, subscribe_transfers_by_webhook
 from tests.support.token import TOKEN_ABI, Token, calldata
 from tests.support.watching import (
     anvil_spec,
@@ -49,18 +48,7 @@ async def test_a_subscription_made_while_the_watcher_waits_matches_the_next_bloc
         head = await anvil.block_number()
         await wait_until(lambda: cursor_at_least("anvil", head))
         # Made the way the CLI and the bots make it, while the watcher sleeps before a poll.
-        await create_webhook_subscription(
-            user_id=(await User.create()).id,
-            chain="anvil",
-            address=token.address,
-            abi=TOKEN_ABI,
-            standard="erc20",
-            event_name="Transfer",
-            selector=TRANSFER_TOPIC,
-            filter_expr="",
-            url="https://hooks.example/new",
-            secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        )
+        await subscribe_transfers_by_webhook(token.address, TOKEN_ABI)
         await token.transfer(RECIPIENT, 7)
         await wait_until(lambda: cursor_at_least("anvil", head + 1))
     assert [int(e.args["value"]) for e in await Event.all()] == [7]
