@@ -21,6 +21,7 @@ from bot.core.subscribe import (
     start_wizard_with,
     wizard_input,
 )
+from bot.core.unstorable import unstorable
 from bot.core.wizard import ActionInput, CancelInput, FileInput, TextInput
 
 COMMANDS = (
@@ -46,6 +47,8 @@ class BotCore:
 
     async def command(self, caller: Caller, name: str, argument: str, now: datetime) -> Reply:
         """A command such as /start or /subscribe, with the text after it."""
+        if unstorable(name, argument):
+            return await _refused(caller)
         name, argument = name.lower().lstrip("/"), argument.strip()
         if name == "subscribe" and argument:
             return await subscribe_in_one_line(self.settings, caller, f"subscribe {argument}")
@@ -62,6 +65,8 @@ class BotCore:
     ) -> Reply:
         """The wizard started with its first answers given (a front-end whose users pick
         options rather than type answers); they are checked as typed ones are."""
+        if unstorable(chain, address, filter_text):
+            return await _refused(caller)
         return await start_wizard_with(self.settings, caller, now, chain, address, filter_text)
 
     async def _simple_command(self, caller: Caller, name: str, now: datetime) -> Reply:
@@ -83,6 +88,8 @@ class BotCore:
 
     async def message(self, caller: Caller, text_: str, now: datetime) -> Reply:
         """Free text: an answer to the wizard, the one-line form, or a hint."""
+        if unstorable(text_):
+            return await _refused(caller)
         if await has_active_wizard(caller, now):
             return await wizard_input(self.settings, caller, TextInput(text_), now)
         if text_.strip().lower().startswith(("subscribe ", "/subscribe ")):
@@ -100,10 +107,14 @@ class BotCore:
         self, caller: Caller, name: str, size_bytes: int, content: bytes, now: datetime
     ) -> Reply:
         """An uploaded file, for the wizard's ABI step (a .json ABI or artifact)."""
+        if unstorable(name):
+            return await _refused(caller)
         return await wizard_input(self.settings, caller, FileInput(name, size_bytes, content), now)
 
     async def action(self, caller: Caller, action: str, now: datetime) -> Reply:
         """A tap on a choice this core offered earlier (perhaps long ago, perhaps forged)."""
+        if unstorable(action):
+            return await _refused(caller)
         prefix, _, rest = action.partition(":")
         if prefix == "w":
             return await wizard_input(self.settings, caller, ActionInput(action), now)
@@ -124,3 +135,8 @@ class BotCore:
             return await self._simple_command(caller, rest, now)
         account = await account_of(caller)
         return Reply(text("bot.expired"), language=account.language)
+
+
+async def _refused(caller: Caller) -> Reply:
+    account = await account_of(caller)
+    return Reply(text("bot.error.unstorable"), language=account.language)
