@@ -13,6 +13,7 @@ from tortoise.models import Model
 
 from storage.db import Dialect, dialect, transaction
 from storage.models import Delivery, DeliveryAttempt, Destination
+from storage.subscriptions import bump_index_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +149,18 @@ def _db_time(model: type[Model], column: str, value: datetime) -> Any:
 
 async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: str) -> None:
     """Disable the delivery's destination and cancel everything still pending for it."""
-    destination_ids = (
-        await Delivery.filter(id=delivery_id).using_db(db).values_list("destination_id", flat=True)
-    )
+    destination_ids = [
+        int(row["destination_id"])
+        for row in await Delivery.filter(id=delivery_id).using_db(db).values("destination_id")
+    ]
     # Only a destination still active changes: its owner is told once, whatever else fails.
-    await (
+    disabled = await (
         Destination.filter(id__in=destination_ids, status="active")
         .using_db(db)
         .update(status="disabled", disabled_reason=reason, notice_owed=True)
     )
+    if disabled:  # watchers stop matching its subscriptions
+        await bump_index_version(db, destinations=destination_ids)
     await (
         Delivery.filter(destination_id__in=destination_ids, status="pending")
         .exclude(id=delivery_id)

@@ -99,9 +99,14 @@ class Subscription(Model):
     """Notify as soon as the block is seen, before the chain's confirmations: the notification
     is marked provisional, then confirmed or reverted."""
     created_at = fields.DatetimeField(auto_now_add=True)
+    index_version = fields.BigIntField(default=0)
+    """The subscriptions counter (IndexVersion) when this row, its destination's status or
+    anything else a watcher matches on last changed: watchers read only what moved past the
+    version they hold."""
 
     class Meta:
         table = "subscriptions"
+        indexes = (("chain", "index_version"),)
 
 
 class IndexVersion(Model):

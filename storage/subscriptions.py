@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from storage.db import dialect, transaction
+from storage.db import connection, dialect, transaction
 from storage.models import (
     ChatIdentity,
     Contract,
@@ -128,7 +129,7 @@ async def create_webhook_subscription(
             instant=instant,
             using_db=db,
         )
-        await bump_index_version(db)
+        await bump_index_version(db, subscriptions=[int(subscription.id)])
     return CreatedSubscription(int(subscription.id), int(destination.id), secret)
 
 
@@ -155,21 +156,66 @@ async def list_subscriptions(user_id: int | None = None) -> list[SubscriptionRow
 
 async def fetch_active_subscriptions(chain: str) -> list[ActiveSubscription]:
     """The subscriptions of one chain that should produce deliveries right now."""
-    rows = (
-        await Subscription.filter(chain=chain, status="active", destination__status="active")
-        .order_by("id")
-        .values(
-            "destination_id",
-            "selector",
-            "event_name",
-            "filter_expr",
-            "instant",
-            subscription_id="id",
-            address="contract__address",
-            abi="contract__abi",
-        )
+    return (await fetch_index_changes(chain, since=-1)).active
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChanges:
+    """What a watcher holding the subscriptions of one chain as of some version must change."""
+
+    version: int
+    """The version the watcher holds once it applied these."""
+    active: list[ActiveSubscription]
+    """New subscriptions, and changed ones with what they are now, by id."""
+    gone: list[int]
+    """Subscriptions that no longer produce deliveries (paused, deleted, destination off)."""
+
+
+async def fetch_index_changes(chain: str, since: int) -> IndexChanges:
+    """The chain's subscriptions that changed after version `since`; with -1, all the active
+    ones.
+
+    The counter is read first: a change bumps it and marks its rows in one transaction, and
+    concurrent changes queue on the counter's row, so every change up to the version read is
+    committed and among the rows read after it; a later one is seen next time. Each distinct
+    ABI is decoded from JSON once.
+    """
+    version = await fetch_index_version()
+    d = dialect()
+    active = "s.status = 'active' AND d.status = 'active'"
+    rows = await connection().execute_query_dict(
+        "SELECT s.id, s.destination_id, s.selector, s.event_name, s.filter_expr, s.instant, "
+        f"c.address, c.abi, {active} AS active "
+        "FROM subscriptions s JOIN contracts c ON c.id = s.contract_id "
+        "JOIN destinations d ON d.id = s.destination_id "
+        f"WHERE s.chain = {d.placeholder(1)} AND s.index_version > {d.placeholder(2)}"
+        + (f" AND {active}" if since < 0 else "")
+        + " ORDER BY s.id",
+        [chain, since],
     )
-    return [ActiveSubscription(**row) for row in rows]
+    abis: dict[Any, list[dict[str, Any]]] = {}
+    changed, gone = [], []
+    for row in rows:
+        if not row["active"]:
+            gone.append(int(row["id"]))
+            continue
+        stored = row["abi"]
+        abi = abis.get(stored)
+        if abi is None:
+            abi = abis[stored] = orjson.loads(stored) if isinstance(stored, str | bytes) else stored
+        changed.append(
+            ActiveSubscription(
+                subscription_id=int(row["id"]),
+                destination_id=int(row["destination_id"]),
+                address=row["address"],
+                selector=row["selector"],
+                event_name=row["event_name"],
+                filter_expr=row["filter_expr"],
+                abi=abi,
+                instant=bool(row["instant"]),
+            )
+        )
+    return IndexChanges(version, changed, gone)
 
 
 async def fetch_index_version() -> int:
@@ -185,24 +231,46 @@ async def set_subscription_status(subscription_id: int, status: str) -> bool:
     async with transaction() as db:
         changed = await Subscription.filter(id=subscription_id).using_db(db).update(status=status)
         if changed:
-            await bump_index_version(db)
+            await bump_index_version(db, subscriptions=[subscription_id])
     return bool(changed)
 
 
-async def bump_index_version(db: BaseDBAsyncClient) -> None:
+async def bump_index_version(
+    db: BaseDBAsyncClient,
+    *,
+    subscriptions: Sequence[int] = (),
+    destinations: Sequence[int] = (),
+) -> None:
+    """Tell watchers that these subscriptions, or those of these destinations, changed: the
+    counter moves and the rows carry its new value, in the caller's transaction."""
+    if not subscriptions and not destinations:
+        raise ValueError("bump_index_version needs the subscriptions or destinations changed")
     # One statement, so concurrent writers never lose an increment (SQLite >= 3.24, PostgreSQL).
     bump = (
         f"INSERT INTO index_versions (name, version) VALUES ('{INDEX_NAME}', 1) "
-        "ON CONFLICT (name) DO UPDATE SET version = index_versions.version + 1"
+        "ON CONFLICT (name) DO UPDATE SET version = index_versions.version + 1 RETURNING version"
     )
-    if not dialect().is_postgres:
-        await db.execute_query(bump)
-        return
-    # The notification, sent at commit, carries the new version: listeners need not read it.
-    await db.execute_query(
-        f"WITH bumped AS ({bump} RETURNING version) "
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', version::text) FROM bumped"
-    )
+    if dialect().is_postgres:
+        # The notification, sent at commit, carries the new version: listeners need not read it.
+        bump = (
+            f"WITH bumped AS ({bump}) "
+            f"SELECT version, pg_notify('{NOTIFY_CHANNEL}', version::text) FROM bumped"
+        )
+    # execute_query_dict: Tortoise's execute_query drops the rows of an INSERT on PostgreSQL.
+    (row,) = await db.execute_query_dict(bump)
+    version = int(row["version"])
+    if subscriptions:
+        await (
+            Subscription.filter(id__in=list(subscriptions))
+            .using_db(db)
+            .update(index_version=version)
+        )
+    if destinations:
+        await (
+            Subscription.filter(destination_id__in=list(destinations))
+            .using_db(db)
+            .update(index_version=version)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +322,7 @@ async def create_subscriptions(
                 using_db=db,
             )
             ids.append(int(subscription.id))
-        await bump_index_version(db)
+        await bump_index_version(db, subscriptions=ids)
     return ids
 
 
@@ -309,7 +377,7 @@ async def set_owned_subscription_instant(
         return False
     async with transaction() as db:
         await Subscription.filter(id=subscription_id).using_db(db).update(instant=instant)
-        await bump_index_version(db)
+        await bump_index_version(db, subscriptions=[subscription_id])
     return True
 
 

@@ -161,7 +161,7 @@ async def reactivate_chat_destination(owner_id: int, kind: str, target: str) -> 
     """Turn the destination of a chat back on when that chat uses the bot again (a person
     who blocked the bot came back, a channel got its permissions fixed); True if it was off.
 
-    Called on every command, so the common case is one UPDATE that matches nothing.
+    Called on every command, so the common case is one SELECT that finds nothing.
     """
     return await _reactivate(Destination.filter(user_id=owner_id, kind=kind, target=target))
 
@@ -170,11 +170,16 @@ async def _reactivate(destinations: QuerySet[Destination]) -> bool:
     """Active again, with no reason and no notice owed; the watchers reload their
     subscriptions, which left out those of the disabled destination."""
     async with transaction() as db:
-        changed = (
-            await destinations.filter(status="disabled")
+        disabled = [
+            int(row["id"])
+            for row in await destinations.filter(status="disabled").using_db(db).values("id")
+        ]
+        if not disabled:
+            return False
+        await (
+            Destination.filter(id__in=disabled, status="disabled")
             .using_db(db)
             .update(status="active", disabled_reason=None, notice_owed=False)
         )
-        if changed:
-            await bump_index_version(db)
-    return bool(changed)
+        await bump_index_version(db, destinations=disabled)
+    return True

@@ -49,6 +49,7 @@ class CosmosReader:
         self._denoms = denoms
         self._prefix = bech32_prefix
         self.index = CosmosIndex(chain, [], denoms, bech32_prefix)
+        self._sources: dict[int, ActiveSubscription] = {}
 
     async def fetch_latest(self) -> BlockHeader:
         """The newest block as `/status` tells it. Its parent is not known there, and the core
@@ -60,7 +61,11 @@ class CosmosReader:
     async def fetch_headers(self, numbers: Sequence[int]) -> list[BlockHeader]:
         return list(await asyncio.gather(*(self._header(number) for number in numbers)))
 
-    def load(self, sources: Sequence[ActiveSubscription]) -> None:
+    def update(self, changed: Sequence[ActiveSubscription], gone: Sequence[int]) -> None:
+        for subscription_id in gone:
+            self._sources.pop(subscription_id, None)
+        self._sources.update((source.subscription_id, source) for source in changed)
+        sources = [self._sources[s] for s in sorted(self._sources)]
         self.index = CosmosIndex(self.chain, sources, self._denoms, self._prefix)
 
     def discard(self) -> None:

@@ -27,7 +27,7 @@ from storage.progress import (
     set_halted,
 )
 from storage.subscription_changes import SubscriptionChanges
-from storage.subscriptions import fetch_active_subscriptions, fetch_index_version
+from storage.subscriptions import fetch_index_changes, fetch_index_version
 from watcher import metrics
 from watcher.errors import WatcherError
 from watcher.newheads import NewHeadsListener
@@ -245,15 +245,21 @@ class ChainWatcher:
         version = await fetch_index_version()
         if version == self.index_version:
             return
-        sources = await fetch_active_subscriptions(self.spec.name)
-        self.reader.load(sources)
-        self.instant = frozenset(s.subscription_id for s in sources if s.instant)
-        self.index_version = version
-        log.info(
-            "subscription index loaded: %d subscriptions",
-            len(sources),
-            extra={"chain": self.spec.name, "version": version},
+        changes = await fetch_index_changes(self.spec.name, self.index_version)
+        self.reader.update(changes.active, changes.gone)
+        changed = {s.subscription_id for s in changes.active}
+        self.instant = frozenset(
+            (self.instant - changed - set(changes.gone))
+            | {s.subscription_id for s in changes.active if s.instant}
         )
+        log.info(
+            "subscription index %s: %d subscriptions in, %d out",
+            "loaded" if self.index_version < 0 else "updated",
+            len(changes.active),
+            len(changes.gone),
+            extra={"chain": self.spec.name, "version": changes.version},
+        )
+        self.index_version = changes.version
 
     async def _next_head(self) -> BlockHeader:
         if not self.behind:

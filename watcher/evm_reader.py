@@ -50,9 +50,11 @@ class EvmReader:
     async def fetch_headers(self, numbers: Sequence[int]) -> list[BlockHeader]:
         return await self.adapter.fetch_headers(numbers)
 
-    def load(self, sources: Sequence[ActiveSubscription]) -> None:
-        self.index = MatchIndex(self.chain, sources)
-        self.bloom = BloomQuery.build(self.index.addresses, self.index.topic0s)
+    def update(self, changed: Sequence[ActiveSubscription], gone: Sequence[int]) -> None:
+        index = self.index.updated(changed, gone)
+        if (index.addresses, index.topic0s) != (self.index.addresses, self.index.topic0s):
+            self.bloom = BloomQuery.build(index.addresses, index.topic0s)
+        self.index = index
 
     def discard(self) -> None:
         self.ranges.discard()

@@ -72,30 +72,33 @@ def _parser_for(source: SubscriptionSource) -> Callable[[str], Filter]:
 
 class _Compiler:
     """Compiles each distinct (ABI, event, filter) once, so identical filters are one object;
-    and makes one decoder per distinct set of event entries."""
+    keeps each distinct ABI's event entries once."""
 
     def __init__(self) -> None:
         self._fingerprints: dict[bytes, bytes] = {}
         self._parsers: dict[tuple[bytes, str | None, str | None], Callable[[str], Filter]] = {}
         self._filters: dict[tuple[bytes, str | None, str | None, str], Filter] = {}
-        self._abis: dict[str, set[bytes]] = defaultdict(set)
-        self._entries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.entries: dict[bytes, dict[str, dict[str, Any]]] = {}
+        """Fingerprint -> the ABI's event entries, by a key equal for equal entries."""
 
-    def fingerprint(self, abi: list[dict[str, Any]]) -> bytes | None:
-        """Equal bytes for equal ABIs read from storage (JSON); None for anything else."""
+    def fingerprint(self, abi: list[dict[str, Any]]) -> bytes:
+        """Equal bytes for equal ABIs; the first time, the ABI's events are kept."""
         try:
             found = orjson.dumps(abi)
-        except TypeError:
-            return None
-        return self._fingerprints.setdefault(found, found)
+        except TypeError:  # not from storage: equal only to itself
+            found = repr(abi).encode()
+        if found not in self._fingerprints:
+            self._fingerprints[found] = found
+            self.entries[found] = {
+                repr(sorted(entry.items())): entry for entry in abi if entry.get("type") == "event"
+            }
+        return self._fingerprints[found]
 
-    def filter_of(self, source: SubscriptionSource, abi: bytes | None) -> Filter | None:
+    def filter_of(self, source: SubscriptionSource, abi: bytes) -> Filter | None:
         """The subscription's filter (None: it has none); it was validated when it was made."""
         text = source.filter_expr
         if not text.strip():
             return None
-        if abi is None:
-            return _parser_for(source)(text)
         event = (abi, source.selector, source.event_name)
         if event not in self._parsers:
             self._parsers[event] = _parser_for(source)
@@ -103,64 +106,158 @@ class _Compiler:
             self._filters[(*event, text)] = self._parsers[event](text)
         return self._filters[(*event, text)]
 
-    def add_abi(self, address: str, abi: list[dict[str, Any]], fingerprint: bytes | None) -> None:
-        entries = self._entries[address]  # every address gets a decoder, if only an empty one
-        if fingerprint is not None:
-            if fingerprint in self._abis[address]:
-                return
-            self._abis[address].add(fingerprint)
-        for entry in abi:
-            if entry.get("type") == "event":
-                entries.setdefault(repr(sorted(entry.items())), entry)
 
-    def decoders(self) -> dict[str, AbiDecoder]:
-        made: dict[tuple[str, ...], AbiDecoder] = {}
-        decoders = {}
-        for address, entries in self._entries.items():
-            key = tuple(entries)
-            if key not in made:
-                made[key] = AbiDecoder(list(entries.values()))
-            decoders[address] = made[key]
-        return decoders
+Member = tuple[Filter | None, str | None, Target]
+"""How one subscription is filed under its key: (filter, required event name, target)."""
+Rules = tuple[dict[str, KeyRules], KeyRules | None, AbiDecoder]
+"""An emitter's rules: by topic0, for any event (subscriptions without a selector), decoder."""
+
+
+class _Book:
+    """What an index needs to change some subscriptions without filing the others again."""
+
+    def __init__(self) -> None:
+        self.compiler = _Compiler()
+        self.values: dict[Any, Any] = {}
+        """Shared by the rule builders: one copy of each value filed under."""
+        self.members: dict[str, dict[str | None, dict[int, Member]]] = {}
+        """Emitter -> topic0 (None: any event) -> subscription id -> how it is filed."""
+        self.placed: dict[int, tuple[str, str | None, bytes]] = {}
+        """Subscription id -> (emitter, topic0, its ABI's fingerprint)."""
+        self.decoders: dict[tuple[str, ...], AbiDecoder] = {}
+        """One decoder per distinct set of event entries, shared by the emitters that have it."""
+
+    def remove(self, subscription_id: int) -> tuple[str, str | None] | None:
+        """Unfile a subscription; its key, or None if it was not filed."""
+        placed = self.placed.pop(subscription_id, None)
+        if placed is None:
+            return None
+        address, topic0, _ = placed
+        del self.members[address][topic0][subscription_id]
+        return address, topic0
+
+    def rules(self, address: str, topic0s: Iterable[str | None], old: Rules | None) -> Rules | None:
+        """The emitter's rules with the keys `topic0s` filed again; None if it has none left."""
+        keys = self.members[address]
+        by_topic0 = dict(old[0]) if old is not None else {}
+        any_event = old[1] if old is not None else None
+        for topic0 in topic0s:
+            built = self._build(keys[topic0]) if keys.get(topic0) else None
+            if not built:
+                keys.pop(topic0, None)
+            if topic0 is None:
+                any_event = built
+            elif built is None:
+                by_topic0.pop(topic0, None)
+            else:
+                by_topic0[topic0] = built
+        if not keys:
+            del self.members[address]
+            return None
+        return by_topic0, any_event, self._decoder(keys)
+
+    def _build(self, members: dict[int, Member]) -> KeyRules:
+        builder = KeyRulesBuilder(self.values)
+        for subscription_id in sorted(members):  # in subscription order, as storage lists them
+            builder.add(*members[subscription_id])
+        return builder.build()
+
+    def _decoder(self, keys: dict[str | None, dict[int, Member]]) -> AbiDecoder:
+        """The emitter's decoder knows the events of every ABI its subscriptions came with,
+        the first subscription's first."""
+        subscription_ids = sorted(chain.from_iterable(keys.values()))
+        fingerprints = dict.fromkeys(self.placed[s][2] for s in subscription_ids)
+        entries: dict[str, dict[str, Any]] = {}
+        for fingerprint in fingerprints:
+            for key, entry in self.compiler.entries[fingerprint].items():
+                entries.setdefault(key, entry)
+        made = self.decoders.get(tuple(entries))
+        if made is None:
+            made = self.decoders[tuple(entries)] = AbiDecoder(list(entries.values()))
+        return made
 
 
 class MatchIndex:
     """Subscriptions of one chain keyed by emitter and topic0; filters run only on hits."""
 
-    def __init__(self, chain: str, sources: Iterable[SubscriptionSource]) -> None:
+    def __init__(self, chain: str, sources: Iterable[SubscriptionSource] = ()) -> None:
         self.chain = chain
-        compiler = _Compiler()
-        values: dict[Any, Any] = {}
-        keys: dict[str, dict[str | None, KeyRulesBuilder]] = defaultdict(dict)
-        for source in sources:
-            fingerprint = compiler.fingerprint(source.abi)
+        self._book: _Book | None = _Book()
+        self._rules: dict[str, Rules] = {}
+        self.addresses: tuple[str, ...] = ()
+        self.topic0s: tuple[str, ...] | None = ()
+        self._apply(sources, ())
+
+    def updated(self, changed: Iterable[SubscriptionSource], gone: Iterable[int]) -> MatchIndex:
+        """A new index with `changed` subscriptions added or replaced (by id) and `gone` ones
+        removed, filing again only the keys they touch. This index goes on matching as it did
+        (a read-ahead may still hold it), but only the new one can be updated."""
+        book, self._book = self._book, None
+        if book is None:
+            raise RuntimeError("this index was updated already: update the newest one")
+        new = MatchIndex.__new__(MatchIndex)
+        new.chain, new._book, new._rules = self.chain, book, dict(self._rules)
+        new.addresses, new.topic0s = self.addresses, self.topic0s
+        new._apply(changed, gone)
+        return new
+
+    def _apply(self, changed: Iterable[SubscriptionSource], gone: Iterable[int]) -> None:
+        book = self._book
+        assert book is not None
+        touched: dict[str, set[str | None]] = defaultdict(set)
+        for subscription_id in gone:
+            key = book.remove(subscription_id)
+            if key is not None:
+                touched[key[0]].add(key[1])
+        fingerprints: dict[int, bytes] = {}  # storage hands the same list for the same ABI
+        for source in changed:
+            key = book.remove(source.subscription_id)
+            if key is not None:
+                touched[key[0]].add(key[1])
+            abi = source.abi
+            fingerprint = fingerprints.get(id(abi))
+            if fingerprint is None:
+                fingerprint = fingerprints[id(abi)] = book.compiler.fingerprint(abi)
             try:
-                compiled = compiler.filter_of(source, fingerprint)
+                compiled = book.compiler.filter_of(source, fingerprint)
             except InvalidInput as exc:
-                log.error("subscription skipped: %s", exc, extra={"chain": chain})
+                log.error("subscription skipped: %s", exc, extra={"chain": self.chain})
                 continue
             address = source.address.lower()
             only_name = source.event_name if source.selector is None else None
-            builder = keys[address].get(source.selector)
-            if builder is None:
-                builder = keys[address][source.selector] = KeyRulesBuilder(values)
-            builder.add(compiled, only_name, (source.subscription_id, source.destination_id))
-            compiler.add_abi(address, source.abi, fingerprint)
-        decoders = compiler.decoders()
-        self._rules = {
-            address: (
-                {topic0: b.build() for topic0, b in builders.items() if topic0 is not None},
-                builders[None].build() if None in builders else None,
-                decoders[address],
+            target = (source.subscription_id, source.destination_id)
+            keys = book.members.setdefault(address, {})
+            keys.setdefault(source.selector, {})[source.subscription_id] = (
+                compiled,
+                only_name,
+                target,
             )
-            for address, builders in keys.items()
-        }
-        self.addresses: tuple[str, ...] = tuple(sorted(keys))
-        any_event = any(None in builders for builders in keys.values())
-        self.topic0s: tuple[str, ...] | None = (
+            book.placed[source.subscription_id] = (address, source.selector, fingerprint)
+            touched[address].add(source.selector)
+        reshaped = False
+        for address, topic0s in touched.items():
+            old = self._rules.get(address)
+            rules = book.rules(address, topic0s, old) if address in book.members else None
+            if rules is None:
+                reshaped |= self._rules.pop(address, None) is not None
+                continue
+            self._rules[address] = rules
+            reshaped |= (
+                old is None
+                or old[0].keys() != rules[0].keys()
+                or (old[1] is None) != (rules[1] is None)
+            )
+        if reshaped:
+            self._reshape()
+
+    def _reshape(self) -> None:
+        """The emitters and topic0s a range read asks the node for."""
+        self.addresses = tuple(sorted(self._rules))
+        any_event = any(rules[1] is not None for rules in self._rules.values())
+        self.topic0s = (
             None
             if any_event
-            else tuple(sorted({t for builders in keys.values() for t in builders if t}))
+            else tuple(sorted({t for rules in self._rules.values() for t in rules[0]}))
         )
 
     @property

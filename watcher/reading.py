@@ -43,8 +43,9 @@ class ChainReader(Protocol):
         """These blocks' headers, in the order asked."""
         ...
 
-    def load(self, sources: Sequence[ActiveSubscription]) -> None:
-        """Match these subscriptions from now on."""
+    def update(self, changed: Sequence[ActiveSubscription], gone: Sequence[int]) -> None:
+        """From now on match `changed` subscriptions as they are now (new ones, or replacing
+        those of the same id) and no longer the `gone` ones."""
         ...
 
     async def advance(
