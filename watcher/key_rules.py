@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from watcher.filters import Filter
@@ -89,6 +90,28 @@ class KeyRules:
                 hits += 1
         # `from == A or to == A` is filed under two arguments, so a log may find it twice.
         return list(dict.fromkeys(found)) if hits > 1 else found
+
+
+def filed_form(compiled: Filter) -> Filter:
+    """What the rules keep of a filter: one filed by its bound or decided by its equalities
+    never runs, so its text and predicate can go (an index holding thousands of such
+    filters keeps only their values)."""
+    comparison = compiled.comparison
+    if (comparison is not None and comparison[1] in LOWER_BOUNDS) or (
+        compiled.equalities and compiled.decided_by_equalities
+    ):
+        return Filter(
+            "",
+            equalities=tuple((intern(name), _shared(value)) for name, value in compiled.equalities),
+            decided_by_equalities=compiled.decided_by_equalities,
+            comparison=None if comparison is None else tuple(map(_shared, comparison)),
+        )
+    return compiled
+
+
+def _shared(value: Any) -> Any:
+    """Strings (argument names, operators, addresses) as one copy per process."""
+    return intern(value) if type(value) is str else value
 
 
 class KeyRulesBuilder:

@@ -18,7 +18,7 @@ from watcher.abi import event_selector
 from watcher.decoding import AbiDecoder, storable_args
 from watcher.errors import InvalidInput
 from watcher.filters import Filter, filter_parser
-from watcher.key_rules import KeyRules, KeyRulesBuilder, Target
+from watcher.key_rules import KeyRules, KeyRulesBuilder, Target, filed_form
 from watcher.types import ChainEvent, Match, RawLog
 
 log = logging.getLogger(__name__)
@@ -70,19 +70,15 @@ def _parser_for(source: SubscriptionSource) -> Callable[[str], Filter]:
     return filter_parser(event)
 
 
-class _Compiler:
-    """Compiles each distinct (ABI, event, filter) once, so identical filters are one object;
-    keeps each distinct ABI's event entries once."""
+class _Abis:
+    """Each distinct ABI once: a fingerprint equal for equal ABIs, and its event entries."""
 
     def __init__(self) -> None:
         self._fingerprints: dict[bytes, bytes] = {}
-        self._parsers: dict[tuple[bytes, str | None, str | None], Callable[[str], Filter]] = {}
-        self._filters: dict[tuple[bytes, str | None, str | None, str], Filter] = {}
         self.entries: dict[bytes, dict[str, dict[str, Any]]] = {}
         """Fingerprint -> the ABI's event entries, by a key equal for equal entries."""
 
     def fingerprint(self, abi: list[dict[str, Any]]) -> bytes:
-        """Equal bytes for equal ABIs; the first time, the ABI's events are kept."""
         try:
             found = orjson.dumps(abi)
         except TypeError:  # not from storage: equal only to itself
@@ -94,6 +90,16 @@ class _Compiler:
             }
         return self._fingerprints[found]
 
+
+class _Compiler:
+    """Compiles each distinct (ABI, event, filter) of one update once, so identical filters
+    are one object (one rule group). It lives for one update only: kept, it would hold every
+    filter's text and parse tree."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[tuple[bytes, str | None, str | None], Callable[[str], Filter]] = {}
+        self._filters: dict[tuple[bytes, str | None, str | None, str], Filter] = {}
+
     def filter_of(self, source: SubscriptionSource, abi: bytes) -> Filter | None:
         """The subscription's filter (None: it has none); it was validated when it was made."""
         text = source.filter_expr
@@ -103,7 +109,7 @@ class _Compiler:
         if event not in self._parsers:
             self._parsers[event] = _parser_for(source)
         if (*event, text) not in self._filters:
-            self._filters[(*event, text)] = self._parsers[event](text)
+            self._filters[(*event, text)] = filed_form(self._parsers[event](text))
         return self._filters[(*event, text)]
 
 
@@ -117,7 +123,7 @@ class _Book:
     """What an index needs to change some subscriptions without filing the others again."""
 
     def __init__(self) -> None:
-        self.compiler = _Compiler()
+        self.abis = _Abis()
         self.values: dict[Any, Any] = {}
         """Shared by the rule builders: one copy of each value filed under."""
         self.members: dict[str, dict[str | None, dict[int, Member]]] = {}
@@ -126,6 +132,15 @@ class _Book:
         """Subscription id -> (emitter, topic0, its ABI's fingerprint)."""
         self.decoders: dict[tuple[str, ...], AbiDecoder] = {}
         """One decoder per distinct set of event entries, shared by the emitters that have it."""
+        self._placements: dict[tuple[str, str | None, bytes], tuple[str, str | None, bytes]] = {}
+
+    def place(
+        self, address: str, topic0: str | None, fingerprint: bytes
+    ) -> tuple[str, str | None, bytes]:
+        """One shared record of each placement: each subscription's own copy of the strings
+        would cost more than the rest of the index."""
+        placement = (address, topic0, fingerprint)
+        return self._placements.setdefault(placement, placement)
 
     def remove(self, subscription_id: int) -> tuple[str, str | None] | None:
         """Unfile a subscription; its key, or None if it was not filed."""
@@ -169,7 +184,7 @@ class _Book:
         fingerprints = dict.fromkeys(self.placed[s][2] for s in subscription_ids)
         entries: dict[str, dict[str, Any]] = {}
         for fingerprint in fingerprints:
-            for key, entry in self.compiler.entries[fingerprint].items():
+            for key, entry in self.abis.entries[fingerprint].items():
                 entries.setdefault(key, entry)
         made = self.decoders.get(tuple(entries))
         if made is None:
@@ -209,6 +224,7 @@ class MatchIndex:
             key = book.remove(subscription_id)
             if key is not None:
                 touched[key[0]].add(key[1])
+        compiler = _Compiler()
         fingerprints: dict[int, bytes] = {}  # storage hands the same list for the same ABI
         for source in changed:
             key = book.remove(source.subscription_id)
@@ -217,23 +233,20 @@ class MatchIndex:
             abi = source.abi
             fingerprint = fingerprints.get(id(abi))
             if fingerprint is None:
-                fingerprint = fingerprints[id(abi)] = book.compiler.fingerprint(abi)
+                fingerprint = fingerprints[id(abi)] = book.abis.fingerprint(abi)
             try:
-                compiled = book.compiler.filter_of(source, fingerprint)
+                compiled = compiler.filter_of(source, fingerprint)
             except InvalidInput as exc:
                 log.error("subscription skipped: %s", exc, extra={"chain": self.chain})
                 continue
-            address = source.address.lower()
-            only_name = source.event_name if source.selector is None else None
+            placed = book.place(source.address.lower(), source.selector, fingerprint)
+            address, topic0, _ = placed
+            only_name = source.event_name if topic0 is None else None
             target = (source.subscription_id, source.destination_id)
             keys = book.members.setdefault(address, {})
-            keys.setdefault(source.selector, {})[source.subscription_id] = (
-                compiled,
-                only_name,
-                target,
-            )
-            book.placed[source.subscription_id] = (address, source.selector, fingerprint)
-            touched[address].add(source.selector)
+            keys.setdefault(topic0, {})[source.subscription_id] = (compiled, only_name, target)
+            book.placed[source.subscription_id] = placed
+            touched[address].add(topic0)
         reshaped = False
         for address, topic0s in touched.items():
             old = self._rules.get(address)
