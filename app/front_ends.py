@@ -42,7 +42,7 @@ async def core_over_chains(
         CoreSettings(
             tuple(spec.name for spec in specs),
             ChainLookups(lookups),
-            allow_private_webhooks=settings.webhook_allow_private,
+            webhook_targets=settings.webhook_targets,
             discord_api_url=settings.discord_api_url,
             cosmos=cosmos,
         )

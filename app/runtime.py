@@ -134,7 +134,7 @@ def _build_notifier(
     }
     channel = WebhookChannel(
         session,
-        allow_private=settings.webhook_allow_private,
+        targets=settings.webhook_targets,
         timeout_s=settings.webhook_timeout_s,
     )
     return Notifier(

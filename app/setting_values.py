@@ -3,6 +3,7 @@ schemes, host:port, database URLs, seconds, bot tokens and comma-separated lists
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import SplitResult, urlsplit
 
@@ -51,6 +52,18 @@ def _check_database_url(url: str) -> str:
     raise ValueError("not a database URL")
 
 
+def _check_host_name(text: str) -> str:
+    """A DNS host name, lower-cased: what a webhook URL's host is compared with."""
+    name = text.strip().lower().rstrip(".")
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"not a host name: {text!r}")
+    return name
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
 def _split_commas(value: object) -> object:
     return tuple(part.strip() for part in value.split(",")) if isinstance(value, str) else value
 
@@ -61,6 +74,7 @@ def _empty_as_unset(value: object) -> object:
 
 HttpUrl = Annotated[str, _url_of("http", "https")]
 WsUrl = Annotated[str, _url_of("ws", "wss")]
+WebhookHostName = Annotated[str, AfterValidator(_check_host_name)]
 HostPort = Annotated[str, AfterValidator(_check_host_port)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 Token = Annotated[SecretStr | None, BeforeValidator(_empty_as_unset)]

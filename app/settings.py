@@ -29,8 +29,10 @@ from app.setting_values import (
     OptionalId,
     Seconds,
     Token,
+    WebhookHostName,
     WsUrl,
 )
+from notifier.webhook_targets import TargetRules
 from watcher.types import ChainSpec
 
 DEFAULT_CONFIG_PATH = "./blockbell.toml"
@@ -66,6 +68,16 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = _from_environment(
         "BLOCKBELL_WEBHOOK_ALLOW_PRIVATE", False, "true or false"
+    )
+    webhook_allow_http: bool = _from_environment(
+        "BLOCKBELL_WEBHOOK_ALLOW_HTTP", False, "true or false"
+    )
+    webhook_private_hosts: Annotated[tuple[WebhookHostName, ...], NoDecode, CommaSeparated] = (
+        _from_environment(
+            "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS",
+            (),
+            "comma-separated host names such as hooks.internal,ci.lan",
+        )
     )
     telegram_bot_token: Token = _from_environment(
         "TELEGRAM_BOT_TOKEN", None, "the token @BotFather gave"
@@ -133,6 +145,14 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         return redacted_repr_args(super().__repr_args__())
+
+    @property
+    def webhook_targets(self) -> TargetRules:
+        return TargetRules(
+            allow_private=self.webhook_allow_private,
+            allow_http=self.webhook_allow_http,
+            private_hosts=frozenset(self.webhook_private_hosts),
+        )
 
     def chain_specs(self) -> list[ChainSpec]:
         return [config.to_spec(name) for name, config in self.chains.items()]

@@ -21,7 +21,7 @@ from cosmpy.crypto.address import Address
 from cosmpy.protos.cosmwasm.wasm.v1 import tx_pb2 as wasm_tx
 
 from app.settings import Settings
-from notifier.webhook_targets import UrlProblem, check_webhook_url, webhook_host
+from notifier.webhook_targets import TargetRules, UrlProblem, check_webhook_url, webhook_host
 from watcher.abi import event_selector, find_event, parse_abi_json, parse_address, shown
 from watcher.cosmos_filters import parse_cosmos_filter
 from watcher.cosmos_subscriptions import (
@@ -106,7 +106,7 @@ def validate_subscription(args: argparse.Namespace, settings: Settings) -> NewSu
         )
     spec = settings.chains[args.chain].to_spec(args.chain)
     if spec.family == "cosmos":
-        return validate_cosmos_subscription(args, spec, settings.webhook_allow_private)
+        return validate_cosmos_subscription(args, spec, settings.webhook_targets)
     _refuse_options(args, _COSMOS_ONLY, f"{args.chain!r} is an EVM chain")
     address = _checked("--address", parse_address, _required(args.address, "--address"))
     _required(args.event, "--event")
@@ -120,13 +120,13 @@ def validate_subscription(args: argparse.Namespace, settings: Settings) -> NewSu
         event_name=None if event is None else str(event["name"]),
         selector=None if event is None or event.get("anonymous") else event_selector(event),
         filter_expr=_filter_expression(args.filter, event),
-        url=_webhook_url(args.webhook, settings.webhook_allow_private),
+        url=_webhook_url(args.webhook, settings.webhook_targets),
         instant=bool(getattr(args, "instant", False)),
     )
 
 
 def validate_cosmos_subscription(
-    args: argparse.Namespace, spec: ChainSpec, allow_private: bool
+    args: argparse.Namespace, spec: ChainSpec, targets: TargetRules
 ) -> NewSubscription:
     """The options of a subscription on a Cosmos chain: exactly one of --event, --message
     and --failed-by, with --contract where it narrows what matches."""
@@ -140,7 +140,7 @@ def validate_cosmos_subscription(
         event_name=event_name,
         selector=None,
         filter_expr=_cosmos_filter_expression(args.filter, spec),
-        url=_webhook_url(args.webhook, allow_private),
+        url=_webhook_url(args.webhook, targets),
         instant=bool(getattr(args, "instant", False)),
     )
 
@@ -306,16 +306,27 @@ def _filter_expression(filters: list[str], event: dict[str, Any] | None) -> str:
     return _checked("--filter", parse_filter, _join_filters(filters), event).source
 
 
-def _webhook_url(url: str, allow_private: bool) -> str:
+def _webhook_url(url: str, targets: TargetRules) -> str:
     url = url.strip()
-    problem = check_webhook_url(url, allow_private)
+    problem = check_webhook_url(url, targets)
     if problem is UrlProblem.MALFORMED:
         raise CommandError(
-            "--webhook: expected an http(s) URL with a host, such as https://example.com/hooks"
+            "--webhook: expected an https URL with a host, such as https://example.com/hooks"
+        )
+    if problem is UrlProblem.INSECURE:
+        raise CommandError(
+            "--webhook: plain http:// is refused (signed bodies would travel unencrypted); use"
+            " https:// or set BLOCKBELL_WEBHOOK_ALLOW_HTTP=true"
+        )
+    if problem is UrlProblem.CREDENTIALS:
+        raise CommandError(
+            "--webhook: remove the user name or password before the host; the signature"
+            " authenticates each request"
         )
     if problem is UrlProblem.PRIVATE:
         raise CommandError(
-            f"--webhook: {webhook_host(url)} is a private or loopback address, which the notifier"
-            " refuses; use a public URL or set BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true"
+            f"--webhook: {webhook_host(url)} is a private, loopback or internal host, which the"
+            " notifier refuses; use a public URL, name the host in"
+            " BLOCKBELL_WEBHOOK_PRIVATE_HOSTS or set BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true"
         )
     return url

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
+from notifier.webhook_targets import LOCAL_TARGETS
 from storage.db import close_database, open_database
 from tests.support.anvil import AnvilNode
 from tests.support.database import postgres_database_url
@@ -228,7 +229,7 @@ async def running_chain_watcher(
 @asynccontextmanager
 async def running_notifier(session: aiohttp.ClientSession) -> AsyncIterator[Notifier]:
     """The notifier as app/runtime.py builds it, with webhooks to loopback allowed."""
-    channel = WebhookChannel(session, allow_private=True)
+    channel = WebhookChannel(session, targets=LOCAL_TARGETS)
     notifier = Notifier({CHAIN: ChainInfo(CHAIN_ID, None)}, channel)
     task = asyncio.create_task(notifier.run(), name="notifier")
     try:

@@ -28,6 +28,7 @@ from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
 from notifier.telegram_limits import OVERALL_PER_S, TelegramLimits
+from notifier.webhook_targets import TargetRules
 from storage.models import Delivery, Destination, Subscription
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.builders import make_subscribed_destination, make_transfer_delivery
@@ -114,7 +115,7 @@ async def measure_run(backend: str, options: FanoutOptions) -> FanoutRun:
             await save_fan_out(chat_ids)
             chains = {CHAIN: ChainInfo(CHAIN_ID, None)}
             notifier = Notifier(
-                chains, WebhookChannel(session, allow_private=False), telegram=telegram
+                chains, WebhookChannel(session, targets=TargetRules()), telegram=telegram
             )
             started = time.perf_counter()
             while await notifier.run_once():

@@ -9,20 +9,20 @@ from bot.core.caller import Caller
 from bot.core.ports import ChainLookup, CosmosChainFacts
 from bot.core.replies import Reply, text
 from locales import pick_language
-from notifier.webhook_targets import DISCORD_API_URL
+from notifier.webhook_targets import DISCORD_API_URL, TargetRules
 from storage.users import Account, ensure_account, reactivate_chat_destination
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
-    """The configured chain names (in the order offered), the port to them, whether webhooks
-    may point at private or loopback addresses, the Discord API whose host pasted Discord
-    webhook URLs may also be on (besides discord.com), and which of the chains are Cosmos SDK
-    chains (by name; every other chain is an EVM chain)."""
+    """The configured chain names (in the order offered), the port to them, where webhooks may
+    point (public https hosts unless the operator allows more), the Discord API whose host
+    pasted Discord webhook URLs may also be on (besides discord.com), and which of the chains
+    are Cosmos SDK chains (by name; every other chain is an EVM chain)."""
 
     chains: tuple[str, ...]
     lookup: ChainLookup
-    allow_private_webhooks: bool = False
+    webhook_targets: TargetRules = field(default_factory=TargetRules)
     discord_api_url: str = DISCORD_API_URL
     cosmos: Mapping[str, CosmosChainFacts] = field(default_factory=dict)
 

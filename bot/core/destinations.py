@@ -10,6 +10,7 @@ from bot.core.context import CoreSettings, account_of, admins_only, not_found, p
 from bot.core.replies import ChoiceRow, Reply, Text, choice, text
 from notifier.webhook_targets import (
     MAX_URL_CHARS,
+    TargetRules,
     UrlProblem,
     check_webhook_url,
     new_webhook_secret,
@@ -85,11 +86,15 @@ def _host(url: str) -> str:
     return webhook_host(url) or "?"
 
 
-def problem_with_url(url: str, allow_private: bool) -> Text | None:
+def problem_with_url(url: str, targets: TargetRules) -> Text | None:
     """Why the notifier would refuse this webhook URL, or None when it is acceptable."""
-    problem = check_webhook_url(url, allow_private)
+    problem = check_webhook_url(url, targets)
     if problem is UrlProblem.MALFORMED:
         return text("bot.dest.bad_url", url=url[:200])
+    if problem is UrlProblem.INSECURE:
+        return text("bot.dest.insecure_url", host=_host(url))
+    if problem is UrlProblem.CREDENTIALS:
+        return text("bot.dest.credentials_url")
     if problem is UrlProblem.PRIVATE:
         return text("bot.dest.private_url", host=_host(url))
     return None
@@ -117,7 +122,7 @@ async def add_webhook(settings: CoreSettings, caller: Caller, url: str) -> Reply
     url = url.strip()
     if is_discord_url(url, settings.discord_api_url):
         return await _add_discord_webhook(settings, caller, account, url)
-    problem = problem_with_url(url, settings.allow_private_webhooks)
+    problem = problem_with_url(url, settings.webhook_targets)
     if problem is not None:
         return Reply(problem, extra=(text("bot.dest.how_to_add"),), language=account.language)
     secret = new_webhook_secret()

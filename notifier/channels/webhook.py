@@ -7,6 +7,7 @@ import ipaddress
 import math
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,7 +19,14 @@ from yarl import URL
 
 from notifier.errors import DestinationRefused, DestinationUnresolved, NotifierError
 from notifier.policy import Outcome
-from notifier.webhook_targets import IPAddress, is_public_address
+from notifier.webhook_targets import (
+    IPAddress,
+    TargetRules,
+    UrlProblem,
+    check_webhook_url,
+    host_address,
+    is_public_address,
+)
 
 USER_AGENT = "Blockbell-Webhooks/1"
 CONNECT_TIMEOUT_S = 5.0
@@ -44,12 +52,14 @@ class WebhookChannel:
         self,
         session: aiohttp.ClientSession,
         *,
-        allow_private: bool,
+        targets: TargetRules,
         timeout_s: float = 15.0,
         max_response_bytes: int = 65536,
+        resolve: Resolver | None = None,
     ) -> None:
         self._session = session
-        self._allow_private = allow_private
+        self._targets = targets
+        self._resolve = resolve or resolve_host
         self.timeout_s = timeout_s
         self._timeout = aiohttp.ClientTimeout(
             total=timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)
@@ -97,29 +107,42 @@ class WebhookChannel:
         Connecting to the checked address (not resolving again) closes the window in which a
         DNS answer could change between the check and the connection.
         """
+        problem = check_webhook_url(url, self._targets)
+        if problem is not None:
+            raise DestinationRefused(REFUSALS[problem])
         try:
             parsed = URL(url)
             port = parsed.port
         except ValueError as exc:
-            raise DestinationRefused("the webhook URL is not a valid URL") from exc
-        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
-            raise DestinationRefused("only http and https URLs with a host name can receive")
-        addresses = await _resolve(parsed.raw_host, port)
-        if not self._allow_private:
+            raise DestinationRefused(REFUSALS[UrlProblem.MALFORMED]) from exc
+        host = parsed.raw_host or ""
+        addresses = await self._resolve(host, port)
+        if not self._targets.trusts(host):
             for address in addresses:
                 if not is_public_address(address):
                     raise DestinationRefused(
-                        f"{parsed.raw_host} resolves to {address}, which is not a public address"
+                        f"{host} resolves to {address}, which is not a public address"
                     )
         return _PinnedTarget(
             url=parsed.with_host(str(addresses[0])),
-            host_header=parsed.host_port_subcomponent or parsed.raw_host,
-            server_hostname=parsed.raw_host if parsed.scheme == "https" else None,
+            host_header=parsed.host_port_subcomponent or host,
+            server_hostname=host if parsed.scheme == "https" else None,
         )
 
 
-async def _resolve(host: str, port: int | None) -> list[IPAddress]:
-    literal = _ip_literal(host)
+Resolver = Callable[[str, int | None], Awaitable[list[IPAddress]]]
+"""(host, port) -> every address the host has."""
+REFUSALS = {
+    UrlProblem.MALFORMED: "the webhook URL is not an http(s) URL with a valid host",
+    UrlProblem.INSECURE: "plain http:// webhooks are not allowed here; use https://",
+    UrlProblem.CREDENTIALS: "the webhook URL carries a user name or password before its host",
+    UrlProblem.PRIVATE: "the webhook's host is private, loopback or internal",
+}
+
+
+async def resolve_host(host: str, port: int | None) -> list[IPAddress]:
+    """The host's addresses from the system's resolver (a literal address is its own)."""
+    literal = host_address(host)
     if literal is not None:
         # What getaddrinfo would answer, without its round trip through a worker thread.
         return [literal]
@@ -133,14 +156,6 @@ async def _resolve(host: str, port: int | None) -> list[IPAddress]:
     if not addresses:
         raise DestinationUnresolved(f"{host} has no address")
     return addresses
-
-
-def _ip_literal(host: str) -> IPAddress | None:
-    """The address a host written as a canonical IP address names (None for host names)."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
 
 
 def _signed_headers(

@@ -93,19 +93,36 @@ def subscribe_args(*extra: str) -> list[str]:
         ),
         (
             ["--standard", "erc20", "--event", "Transfer", "--webhook", "ftp://files.example"],
-            "--webhook: expected an http(s) URL with a host",
+            "--webhook: expected an https URL with a host",
         ),
         (
             ["--standard", "erc20", "--event", "Transfer", "--webhook", "https://"],
-            "--webhook: expected an http(s) URL with a host",
+            "--webhook: expected an https URL with a host",
         ),
         (
-            ["--standard", "erc20", "--event", "Transfer", "--webhook", "http://127.0.0.1:9/h"],
-            "--webhook: 127.0.0.1 is a private or loopback address, which the notifier refuses",
+            ["--standard", "erc20", "--event", "Transfer", "--webhook", "https://127.0.0.1:9/h"],
+            "--webhook: 127.0.0.1 is a private, loopback or internal host, which the notifier",
         ),
         (
-            ["--standard", "erc20", "--event", "Transfer", "--webhook", "http://localhost/h"],
-            "set BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true",
+            ["--standard", "erc20", "--event", "Transfer", "--webhook", "https://localhost/h"],
+            "name the host in BLOCKBELL_WEBHOOK_PRIVATE_HOSTS or set"
+            " BLOCKBELL_WEBHOOK_ALLOW_PRIVATE=true",
+        ),
+        (
+            ["--standard", "erc20", "--event", "Transfer", "--webhook", "http://hooks.example/h"],
+            "--webhook: plain http:// is refused (signed bodies would travel unencrypted); use"
+            " https:// or set BLOCKBELL_WEBHOOK_ALLOW_HTTP=true",
+        ),
+        (
+            [
+                "--standard",
+                "erc20",
+                "--event",
+                "Transfer",
+                "--webhook",
+                "https://a:b@hooks.example",
+            ],
+            "--webhook: remove the user name or password before the host",
         ),
         (
             ["--abi", "/nowhere/abi.json", "--event", "Transfer"],
@@ -134,6 +151,7 @@ def test_a_loopback_webhook_is_accepted_when_the_operator_allows_it(
     config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BLOCKBELL_WEBHOOK_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("BLOCKBELL_WEBHOOK_ALLOW_HTTP", "true")
     argv = subscribe_args("--standard", "erc721", "--event", "Transfer")
     assert main([*argv, "--webhook", "http://127.0.0.1:9000/hook"]) == 0
     assert "Subscription 1 created." in capsys.readouterr().out

@@ -277,8 +277,8 @@ def test_cosmos_subscribe_prints_json_and_the_listing_shows_each_kind(
         ),
         (osmosis("--event", "transfer", "--filter", "amount >>> 1"), "--filter: "),
         (
-            osmosis("--event", "transfer", "--webhook", "http://10.0.0.7/hook"),
-            "--webhook: 10.0.0.7 is a private or loopback address, which the notifier refuses",
+            osmosis("--event", "transfer", "--webhook", "https://10.0.0.7/hook"),
+            "--webhook: 10.0.0.7 is a private, loopback or internal host, which the notifier",
         ),
         (
             osmosis("--event", "transfer", "--message", VOTE),

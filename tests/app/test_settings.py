@@ -643,6 +643,8 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_CONFIG",
         "BLOCKBELL_HTTP_ADDR",
         "BLOCKBELL_WEBHOOK_ALLOW_PRIVATE",
+        "BLOCKBELL_WEBHOOK_ALLOW_HTTP",
+        "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS",
         "TELEGRAM_BOT_TOKEN",
         "TELEGRAM_API_URL",
         "DISCORD_BOT_TOKEN",

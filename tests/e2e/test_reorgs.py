@@ -15,6 +15,7 @@ import pytest
 
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
+from notifier.webhook_targets import LOCAL_TARGETS
 from storage.models import Event
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.support.anvil import DEV_ACCOUNT, AnvilNode
@@ -35,7 +36,7 @@ RECIPIENT = "0x" + "2c" * 20
 @asynccontextmanager
 async def running_notifier() -> AsyncIterator[Notifier]:
     async with aiohttp.ClientSession() as session:
-        channel = WebhookChannel(session, allow_private=True, timeout_s=5)
+        channel = WebhookChannel(session, targets=LOCAL_TARGETS, timeout_s=5)
         notifier = Notifier({"anvil": ChainInfo(31337, None)}, channel, idle_poll_s=0.05)
         task = asyncio.create_task(notifier.run())
         try:

@@ -14,6 +14,7 @@ from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
 from notifier.telegram_limits import TelegramLimits
+from notifier.webhook_targets import TargetRules
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -81,7 +82,7 @@ async def make_notifier(
             timeout_s=timeout_s,
         )
         channels.append(telegram)
-        webhook = WebhookChannel(session, allow_private=False, timeout_s=1.0)
+        webhook = WebhookChannel(session, targets=TargetRules(), timeout_s=1.0)
         settings = {"schedule_s": SCHEDULE_S, "clock": clock, "jitter": lambda: 0.0}
         return Notifier(CHAINS, webhook, telegram=telegram, **{**settings, **options})
 

@@ -14,6 +14,7 @@ import pytest
 from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
+from notifier.webhook_targets import LOCAL_TARGETS
 from storage.models import Contract, Delivery, Destination, Event, Subscription, User
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -49,7 +50,7 @@ async def telegram(fake: FakeTelegram) -> AsyncIterator[TelegramChannel]:
 
 
 def notifier(session: aiohttp.ClientSession, clock: Clock, telegram: TelegramChannel) -> Notifier:
-    webhook = WebhookChannel(session, allow_private=True, timeout_s=1.0)
+    webhook = WebhookChannel(session, targets=LOCAL_TARGETS, timeout_s=1.0)
     chains = {**CHAINS, CHAIN: COSMOS}
     return Notifier(
         chains, webhook, telegram=telegram, schedule_s=SCHEDULE_S, clock=clock, jitter=lambda: 0.0

@@ -18,6 +18,7 @@ from notifier.channels.discord import DiscordChannel
 from notifier.channels.telegram import TelegramChannel, build_bot
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
+from notifier.webhook_targets import LOCAL_TARGETS
 from storage.models import Contract, Delivery, Destination, Event, Subscription, User
 from tests.fakes.cosmos_rest import FakeCosmosRest, bank_metadata, unreachable_url
 from tests.fakes.discord_api import DEFAULT_TOKEN, FakeDiscord, GuildSpec
@@ -94,7 +95,7 @@ def notifier(
     **channels: Any,
 ) -> Notifier:
     chain = ChainInfo("osmosis-1", None, family="cosmos", denoms=denoms, bech32_prefix="osmo")
-    webhook = WebhookChannel(session, allow_private=True, timeout_s=1.0)
+    webhook = WebhookChannel(session, targets=LOCAL_TARGETS, timeout_s=1.0)
     return Notifier(
         {CHAIN: chain},
         webhook,

@@ -18,6 +18,7 @@ from notifier.destination_notices import (
     render_telegram_notice,
 )
 from notifier.loop import Notifier
+from notifier.webhook_targets import TargetRules
 from storage.destination_notices import OwedNotice, Place
 from storage.models import Chat, Contract, Delivery, Destination, Subscription, User
 from tests.fakes.discord_api import DEFAULT_TOKEN, FakeDiscord, GuildSpec
@@ -71,7 +72,7 @@ async def stopped_destination(
     )
     delivery = await make_transfer_delivery(subscription, destination, due_at=clock.now)
     async with aiohttp.ClientSession() as session:
-        webhooks = WebhookChannel(session, allow_private=False, timeout_s=1.0)
+        webhooks = WebhookChannel(session, targets=TargetRules(), timeout_s=1.0)
         notifier = Notifier(
             CHAINS, webhooks, schedule_s=SCHEDULE_S, clock=clock, discord=discord_channel
         )

@@ -18,7 +18,7 @@ from notifier.channels.webhook import WebhookChannel
 from notifier.discord_limits import DiscordLimits
 from notifier.discord_render import escape_markdown, nonce_of
 from notifier.loop import Notifier
-from notifier.webhook_targets import parse_discord_webhook_url
+from notifier.webhook_targets import TargetRules, parse_discord_webhook_url
 from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.fakes.discord_api import DEFAULT_TOKEN, FakeDiscord, FakeMessage, GuildSpec
 from tests.notifier.conftest import CHAINS, SCHEDULE_S, Clock
@@ -55,7 +55,7 @@ def make_notifier(
         *, token: str | None = DEFAULT_TOKEN, limits: DiscordLimits | None = None, **options: Any
     ) -> Notifier:
         channel = DiscordChannel(session, token, f"{discord.url}/api/v10", limits, 5.0)
-        webhook = WebhookChannel(session, allow_private=False, timeout_s=1.0)
+        webhook = WebhookChannel(session, targets=TargetRules(), timeout_s=1.0)
         settings = {"schedule_s": SCHEDULE_S, "clock": clock, "jitter": lambda: 0.0}
         return Notifier(CHAINS, webhook, discord=channel, **{**settings, **options})
 

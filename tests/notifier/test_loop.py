@@ -12,8 +12,9 @@ import orjson
 import pytest
 from prometheus_client import REGISTRY
 
-from notifier.channels.webhook import WebhookChannel
+from notifier.channels.webhook import REFUSALS, WebhookChannel
 from notifier.loop import Notifier, claim_limit
+from notifier.webhook_targets import LOCAL_TARGETS, TargetRules, UrlProblem
 from storage.models import Delivery, DeliveryAttempt, Destination, Subscription
 from tests.fakes.webhook_receiver import Reply, WebhookReceiver
 from tests.notifier.conftest import CHAINS, SCHEDULE_S, Clock
@@ -22,8 +23,8 @@ from tests.support.builders import TX, make_subscribed_destination, make_transfe
 
 @pytest.fixture
 def make_notifier(session: aiohttp.ClientSession, clock: Clock) -> Callable[..., Notifier]:
-    def make(*, allow_private: bool = True, **options: Any) -> Notifier:
-        channel = WebhookChannel(session, allow_private=allow_private, timeout_s=0.3)
+    def make(*, targets: TargetRules = LOCAL_TARGETS, **options: Any) -> Notifier:
+        channel = WebhookChannel(session, targets=targets, timeout_s=0.3)
         settings: dict[str, Any] = {"schedule_s": SCHEDULE_S, "clock": clock, "jitter": lambda: 0.0}
         return Notifier(CHAINS, channel, **{**settings, **options})
 
@@ -195,7 +196,7 @@ async def test_jitter_spreads_retries_within_a_fifth_of_the_scheduled_delay(
     for i in range(5):
         await new_delivery(subscription, destination, clock.now, log_index=i)
     receiver.script([500] * 5)
-    channel = WebhookChannel(session, allow_private=True)
+    channel = WebhookChannel(session, targets=LOCAL_TARGETS)
     await Notifier(CHAINS, channel, schedule_s=SCHEDULE_S, clock=clock).run_once()
     for stored in await Delivery.all():
         delay_s = (stored.next_attempt_at - clock.now).total_seconds()
@@ -208,7 +209,7 @@ async def test_a_round_claims_no_more_than_it_can_send_before_the_lease_ends(
     subscription, destination = await new_destination(receiver)
     for i in range(10):
         await new_delivery(subscription, destination, clock.now, log_index=i)
-    channel = WebhookChannel(session, allow_private=True, timeout_s=0.25)
+    channel = WebhookChannel(session, targets=LOCAL_TARGETS, timeout_s=0.25)
     # (6 s lease - 5 s margin) / 0.25 s timeout = 4 waves of 2 concurrent sends.
     notifier = Notifier(CHAINS, channel, concurrency=2, lease_s=6.0, clock=clock)
     assert await notifier.run_once() == 8
@@ -297,10 +298,10 @@ async def test_webhook_to_loopback_is_refused_unless_private_addresses_are_allow
     db: str, receiver: WebhookReceiver, clock: Clock, make_notifier: Callable[..., Notifier]
 ) -> None:
     delivery = await one_delivery(receiver, clock)
-    await make_notifier(allow_private=False).run_once()
+    await make_notifier(targets=TargetRules(allow_http=True)).run_once()
     stored = await Delivery.get(id=delivery.id)
     assert stored.status == "pending"
-    assert stored.last_error == "127.0.0.1 resolves to 127.0.0.1, which is not a public address"
+    assert stored.last_error == REFUSALS[UrlProblem.PRIVATE]
     assert receiver.requests == []
     assert await attempts_of(delivery) == [(1, "network_error", None)]
 
@@ -309,7 +310,7 @@ async def test_delivery_of_an_unconfigured_chain_is_retried_not_sent(
     db: str, receiver: WebhookReceiver, clock: Clock, session: aiohttp.ClientSession
 ) -> None:
     delivery = await one_delivery(receiver, clock)
-    channel = WebhookChannel(session, allow_private=True)
+    channel = WebhookChannel(session, targets=LOCAL_TARGETS)
     await Notifier({}, channel, schedule_s=SCHEDULE_S, clock=clock).run_once()
     stored = await Delivery.get(id=delivery.id)
     assert (stored.status, stored.last_error) == ("pending", "chain 'anvil' is not configured")
@@ -319,7 +320,7 @@ async def test_delivery_of_an_unconfigured_chain_is_retried_not_sent(
 async def test_run_sends_as_soon_as_it_is_woken(
     db: str, receiver: WebhookReceiver, session: aiohttp.ClientSession
 ) -> None:
-    notifier = Notifier(CHAINS, WebhookChannel(session, allow_private=True), idle_poll_s=60)
+    notifier = Notifier(CHAINS, WebhookChannel(session, targets=LOCAL_TARGETS), idle_poll_s=60)
     running = asyncio.create_task(notifier.run())
     try:
         await asyncio.sleep(0.1)

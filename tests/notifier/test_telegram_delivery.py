@@ -10,6 +10,7 @@ import aiohttp
 
 from notifier.channels.webhook import WebhookChannel
 from notifier.loop import Notifier
+from notifier.webhook_targets import TargetRules
 from storage.models import Contract, Delivery, DeliveryAttempt, Destination, Subscription, User
 from tests.fakes.telegram_api import FakeTelegram
 from tests.notifier.conftest import CHAINS, SCHEDULE_S, Clock
@@ -234,7 +235,7 @@ async def test_without_a_telegram_channel_telegram_deliveries_wait_untouched(
 ) -> None:
     subscription, destination = await chat(6001)
     delivery = await make_transfer_delivery(subscription, destination, due_at=clock.now)
-    webhook_only = Notifier(CHAINS, WebhookChannel(session, allow_private=False), clock=clock)
+    webhook_only = Notifier(CHAINS, WebhookChannel(session, targets=TargetRules()), clock=clock)
     assert await webhook_only.run_once() == 0
     stored = await Delivery.get(id=delivery.id)
     assert (stored.status, stored.attempts, stored.claimed_until) == ("pending", 0, None)

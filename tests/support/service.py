@@ -37,6 +37,7 @@ def service_env(database_url: str, config: Path, **extra: str) -> dict[str, str]
         BLOCKBELL_CONFIG=str(config),
         BLOCKBELL_HTTP_ADDR=f"127.0.0.1:{free_port()}",
         BLOCKBELL_WEBHOOK_ALLOW_PRIVATE="true",
+        BLOCKBELL_WEBHOOK_ALLOW_HTTP="true",
         BLOCKBELL_WEBHOOK_SCHEDULE="0,0.2,0.5,1,2",
         # A killed process's chain waits for its lease to expire before a new one crawls it.
         BLOCKBELL_LEASE_TTL="1",

@@ -161,8 +161,8 @@ async def test_history_pages_newest_first(core: BotCore, clock: Clock) -> None:
 
 async def test_webhook_secret_is_shown_once_and_rotated(core: BotCore, clock: Clock) -> None:
     me = person()
-    reply = await core.command(me, "webhook", "http://127.0.0.1:9/hook", clock.tick())
-    assert "127.0.0.1 is a private or loopback address" in render(reply)
+    reply = await core.command(me, "webhook", "https://127.0.0.1:9/hook", clock.tick())
+    assert "127.0.0.1 is a private, loopback or internal address" in render(reply)
     reply = await core.command(me, "webhook", "ftp://example.com", clock.tick())
     assert "is not a webhook URL" in render(reply)
     reply = await core.command(me, "webhook", "https://hooks.example.com/in?key=1", clock.tick())
