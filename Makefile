@@ -29,8 +29,10 @@ deps: $(STAMP) $(NODE_STAMP)
 run: $(STAMP)
 	$(BIN)/blockbell run
 
+# Two workers, one test file each at a time: the suite's processes (nodes, services,
+# databases) keep both cores busy, and a file's tests share their fixtures as when run alone.
 test: deps lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
