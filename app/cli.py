@@ -17,6 +17,7 @@ from app.doctor import run_checks
 from app.gc_tuning import tune_garbage_collector
 from app.listings import print_deliveries, print_subscriptions
 from app.logs import setup_logging
+from app.secret_keys import use_configured_secret_keys
 from app.setting_display import describe_database_url
 from app.settings import SettingsError, load_settings
 from app.subscribe import EXIT_BAD_INPUT, CommandError, NewSubscription, validate_subscription
@@ -31,6 +32,7 @@ from storage.subscriptions import (
     ensure_cli_user,
     list_subscriptions,
 )
+from storage.users import seal_plain_secrets
 from watcher.standards import STANDARDS
 
 log = logging.getLogger(__name__)
@@ -192,6 +194,7 @@ async def _until_terminated(service: Coroutine[Any, Any, None]) -> None:
 
 def migrate_command(args: argparse.Namespace) -> int:
     settings = load_settings()
+    use_configured_secret_keys(settings)
     shown = describe_database_url(settings.database_url)
     pending = asyncio.run(_migrate(settings.database_url))
     if pending:
@@ -205,6 +208,7 @@ async def _migrate(database_url: str) -> list[str]:
     async with _database(database_url, migrate=False):
         pending = await pending_migrations()
     async with _database(database_url, migrate=True):
+        await seal_plain_secrets()
         return pending
 
 
@@ -257,6 +261,7 @@ async def _release_chain(database_url: str, chain: str, from_block: int | None) 
 def subscribe_command(args: argparse.Namespace) -> int:
     settings = load_settings()
     request = validate_subscription(args, settings)
+    use_configured_secret_keys(settings)
     secret = new_webhook_secret()
     created = asyncio.run(_save_subscription(settings.database_url, request, secret))
     if args.json:

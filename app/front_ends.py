@@ -43,6 +43,7 @@ async def core_over_chains(
             tuple(spec.name for spec in specs),
             ChainLookups(lookups),
             webhook_targets=settings.webhook_targets,
+            secret_overlap_s=settings.secret_overlap_s,
             discord_api_url=settings.discord_api_url,
             cosmos=cosmos,
         )

@@ -15,6 +15,7 @@ from app.chain_watching import lead_chain
 from app.discord_role import run_discord_bot
 from app.http_api import build_http_app, serve_http
 from app.leadership import Leasing, while_leading
+from app.secret_keys import use_configured_secret_keys
 from app.settings import Settings
 from app.telegram_role import run_telegram_bot
 from notifier.channels.discord import DiscordChannel
@@ -26,6 +27,7 @@ from notifier.stall_notices import StallNotices
 from storage.db import close_database, open_database
 from storage.leases import process_holder
 from storage.subscription_changes import SubscriptionChanges
+from storage.users import seal_plain_secrets
 from watcher.cosmos_denom_metadata import DenomMetadataLookup, RestChain
 from watcher.health_reporter import HealthReporter
 from watcher.status import ChainStatus
@@ -49,7 +51,11 @@ async def run_service(settings: Settings, roles: set[str]) -> None:
         spec.name: ChainStatus(spec.name, quiet_after_s=spec.quiet_after_s) for spec in specs
     }
     _say_which_front_ends_are_off(settings)
+    use_configured_secret_keys(settings)
     await open_database(settings.database_url)
+    sealed = await seal_plain_secrets()
+    if sealed:
+        log.info("sealed %d webhook secrets stored before sealing existed", sealed)
     telegram = _build_telegram_channel(settings)
     try:
         # The stack closes what the roles opened after the TaskGroup has ended their tasks.

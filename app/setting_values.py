@@ -10,6 +10,7 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from storage.db import normalize_database_url
+from storage.secret_box import check_key
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -64,6 +65,11 @@ def _check_host_name(text: str) -> str:
 _HOST_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
+def _check_secret_key(key: SecretStr) -> SecretStr:
+    check_key(key.get_secret_value())
+    return key
+
+
 def _split_commas(value: object) -> object:
     return tuple(part.strip() for part in value.split(",")) if isinstance(value, str) else value
 
@@ -75,6 +81,7 @@ def _empty_as_unset(value: object) -> object:
 HttpUrl = Annotated[str, _url_of("http", "https")]
 WsUrl = Annotated[str, _url_of("ws", "wss")]
 WebhookHostName = Annotated[str, AfterValidator(_check_host_name)]
+SecretKey = Annotated[SecretStr, AfterValidator(_check_secret_key)]
 HostPort = Annotated[str, AfterValidator(_check_host_port)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 Token = Annotated[SecretStr | None, BeforeValidator(_empty_as_unset)]

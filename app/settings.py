@@ -28,6 +28,7 @@ from app.setting_values import (
     HttpUrl,
     OptionalId,
     Seconds,
+    SecretKey,
     Token,
     WebhookHostName,
     WsUrl,
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = _from_environment(
         "BLOCKBELL_WEBHOOK_ALLOW_PRIVATE", False, "true or false"
+    )
+    secret_keys: Annotated[tuple[SecretKey, ...], NoDecode, CommaSeparated] = _from_environment(
+        "BLOCKBELL_SECRET_KEY",
+        (),
+        "Fernet keys, comma-separated, the newest first (make one with: python -c"
+        " 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')",
+    )
+    secret_overlap_s: float = _from_environment(
+        "BLOCKBELL_SECRET_OVERLAP", 86400.0, "seconds >= 0 such as 86400", ge=0
     )
     webhook_allow_http: bool = _from_environment(
         "BLOCKBELL_WEBHOOK_ALLOW_HTTP", False, "true or false"
@@ -163,6 +173,7 @@ class Settings(BaseSettings):
         database_password = urlsplit(self.database_url).password
         urls = [url for chain in self.chains.values() for url in chain.secret_urls()]
         found = [token.get_secret_value() for token in tokens if token is not None]
+        found += [key.get_secret_value() for key in self.secret_keys]
         found += [database_password] if database_password else []
         return tuple(found + [key for url in urls for key in keys_in_url(url)])
 

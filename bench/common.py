@@ -26,8 +26,9 @@ from notifier.channels.webhook import WebhookChannel
 from notifier.loop import ChainInfo, Notifier
 from notifier.webhook_targets import LOCAL_TARGETS
 from storage.db import close_database, open_database
+from storage.secret_box import use_secret_keys
 from tests.support.anvil import AnvilNode
-from tests.support.database import postgres_database_url
+from tests.support.database import LOCAL_SECRET_KEY, postgres_database_url
 from watcher.crawl import ChainWatcher
 from watcher.evm_reader import evm_reader
 from watcher.newheads import NewHeadsListener
@@ -159,6 +160,7 @@ async def started_anvil(gas_limit: int = BENCH_GAS_LIMIT) -> AsyncIterator[Anvil
 @asynccontextmanager
 async def opened_bench_database(backend: str) -> AsyncIterator[str]:
     """A fresh, migrated database: a SQLite file in a temporary folder or a new PostgreSQL one."""
+    use_secret_keys([LOCAL_SECRET_KEY])
     if backend == "postgres":
         async with postgres_database_url() as url, _opened(url):
             yield url

@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 # Deliveries to destinations without a configured channel (Telegram or Discord channels without
 # a bot token) are left pending in the outbox, untouched.
 CLAIMED_DESTINATION_KINDS = ("webhook",)
+UNREADABLE_SECRET = (
+    "the webhook's signing secret cannot be opened with BLOCKBELL_SECRET_KEY: was the key"
+    " changed? Put the old key after the new one"
+)
 TELEGRAM = "telegram"
 
 Decide = Callable[[Outcome, int, datetime, Sequence[float], float], Decision]
@@ -299,12 +303,19 @@ class Notifier:
         chain = self._chains.get(due.event.chain)
         if chain is None:
             return Outcome(None, f"chain {due.event.chain!r} is not configured", None, 0.0)
-        secret = due.destination.secret
-        if not secret:
+        destination = due.destination
+        if destination.secret_unreadable:
+            return Outcome(None, UNREADABLE_SECRET, None, 0.0)
+        if not destination.secret:
             return Outcome(None, "the webhook destination has no signing secret", None, 0.0)
         body = render_webhook_body(due, chain.chain_id, chain.explorer_url)
         return await self._channel.send(
-            due.destination.target, secret, webhook_message_id(due.id), body, started_at
+            destination.target,
+            destination.secret,
+            webhook_message_id(due.id),
+            body,
+            started_at,
+            also_signing=destination.previous_secret,
         )
 
 

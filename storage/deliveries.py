@@ -4,7 +4,7 @@ to send, and the listings of the CLI (storage.attempts records what each send di
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
@@ -14,6 +14,7 @@ from tortoise.functions import Count
 
 from storage.db import connection, dialect
 from storage.models import Delivery, Destination
+from storage.secret_box import SecretUnreadable, secret_box
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 
@@ -36,6 +37,10 @@ class DueDestination:
     kind: str
     target: str
     secret: str | None = field(repr=False)
+    previous_secret: str | None = field(default=None, repr=False)
+    """The secret before a rotation, while it still signs beside `secret`."""
+    secret_unreadable: bool = False
+    """The stored secret cannot be opened with the configured keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +171,9 @@ SELECT dl.id AS id, dl.kind AS kind, dl.attempts AS attempts,
           AND o.message_ref IS NOT NULL
         ORDER BY o.created_at DESC LIMIT 1) END AS original_ref,
        ds.id AS destination_id, ds.kind AS destination_kind, ds.target AS target,
-       ds.secret AS secret,
+       ds.secret AS secret, ds.sealed_secret AS sealed_secret,
+       ds.previous_sealed_secret AS previous_sealed_secret,
+       ds.previous_secret_until AS previous_secret_until,
        e.chain AS chain, e.block_number AS block_number, e.block_hash AS block_hash,
        e.transaction_hash AS transaction_hash, e.log_index AS log_index, e.contract AS contract,
        e.event_name AS event_name, e.args AS args, e.topics AS topics, e.data AS data,
@@ -238,7 +245,7 @@ async def claim_round(
     else:
         details = _DETAILS_SQL.format(ids=f"IN ({dialect().placeholders(len(ids))})")
         rows = await connection().execute_query_dict(details, ids)
-    return Claim(tuple(_due_delivery(row) for row in rows), muted)
+    return Claim(tuple(_due_delivery(row, now_utc) for row in rows), muted)
 
 
 def _param(index: int) -> str:
@@ -246,7 +253,7 @@ def _param(index: int) -> str:
     return f"${index}" if dialect().is_postgres else f"?{index}"
 
 
-def _due_delivery(row: dict[str, Any]) -> DueDelivery:
+def _due_delivery(row: dict[str, Any], now: datetime) -> DueDelivery:
     topics = tuple(_json(row["topics"]))
     event = DueEvent(
         chain=row["chain"],
@@ -261,12 +268,7 @@ def _due_delivery(row: dict[str, Any]) -> DueDelivery:
         data=row["data"],
         msg_index=None if row["msg_index"] is None else int(row["msg_index"]),
     )
-    destination = DueDestination(
-        id=int(row["destination_id"]),
-        kind=row["destination_kind"],
-        target=row["target"],
-        secret=row["secret"],
-    )
+    destination = _due_destination(row, now)
     return DueDelivery(
         id=str(row["id"]),
         kind=row["kind"],
@@ -281,6 +283,30 @@ def _due_delivery(row: dict[str, Any]) -> DueDelivery:
         provisional=bool(row["provisional"]),
         original_ref=row["original_ref"],
     )
+
+
+def _due_destination(row: dict[str, Any], now: datetime) -> DueDestination:
+    """The destination with its signing secrets opened: the current one, and the one it
+    replaced while that still signs."""
+    made = DueDestination(int(row["destination_id"]), row["destination_kind"], row["target"], None)
+    box = secret_box() if row["sealed_secret"] or row["previous_sealed_secret"] else None
+    try:
+        secret = box.open(row["sealed_secret"]) if box and row["sealed_secret"] else row["secret"]
+        until = _db_datetime(row["previous_secret_until"])
+        previous = None
+        if box and row["previous_sealed_secret"] and until is not None and until > now:
+            previous = box.open(row["previous_sealed_secret"])
+    except SecretUnreadable:
+        return replace(made, secret_unreadable=True)
+    return replace(made, secret=secret, previous_secret=previous)
+
+
+def _db_datetime(value: Any) -> datetime | None:
+    """A timestamp as a raw query returns it: a datetime (PostgreSQL) or ISO text (SQLite)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _json(value: Any) -> Any:

@@ -64,6 +64,14 @@ class Destination(Model):
     kind = fields.CharField(max_length=16)
     target = fields.CharField(max_length=2048)
     secret = fields.CharField(max_length=128, null=True)
+    """A webhook's signing secret as stored before secrets were sealed; moved to
+    `sealed_secret` at start (storage.users.seal_plain_secrets)."""
+    sealed_secret = fields.TextField(null=True)
+    """The webhook's signing secret sealed with the operator's key (storage.secret_box)."""
+    previous_sealed_secret = fields.TextField(null=True)
+    """The secret before the last rotation, sealed: it signs beside the new one until
+    `previous_secret_until`, so a receiver can switch without refusing a delivery."""
+    previous_secret_until = fields.DatetimeField(null=True)
     status = fields.CharField(max_length=16, default="active")
     disabled_reason = fields.TextField(null=True)
     added_by = fields.CharField(max_length=96, null=True)

@@ -21,6 +21,7 @@ from storage.models import (
     SubscriptionMute,
     User,
 )
+from storage.secret_box import secret_box
 
 CLI_PLATFORM = "cli"
 CLI_EXTERNAL_ID = "local"
@@ -116,7 +117,11 @@ async def create_webhook_subscription(
             chain=chain, address=address.lower(), abi=abi, standard=standard, using_db=db
         )
         destination = await Destination.create(
-            user_id=user_id, kind="webhook", target=url, secret=secret, using_db=db
+            user_id=user_id,
+            kind="webhook",
+            target=url,
+            sealed_secret=secret_box().seal(secret),
+            using_db=db,
         )
         subscription = await Subscription.create(
             user_id=user_id,

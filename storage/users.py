@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -10,6 +11,7 @@ from tortoise.queryset import QuerySet
 
 from storage.db import transaction
 from storage.models import Chat, ChatIdentity, Destination, User
+from storage.secret_box import secret_box
 from storage.subscriptions import bump_index_version
 
 PRIVATE = "private"
@@ -111,7 +113,11 @@ async def create_webhook_destination(
     owner_id: int, url: str, secret: str, added_by: str | None = None
 ) -> int:
     destination = await Destination.create(
-        user_id=owner_id, kind=WEBHOOK, target=url, secret=secret, added_by=added_by
+        user_id=owner_id,
+        kind=WEBHOOK,
+        target=url,
+        sealed_secret=secret_box().seal(secret),
+        added_by=added_by,
     )
     return int(destination.id)
 
@@ -137,12 +143,47 @@ async def list_webhook_destinations(owner_id: int) -> list[DestinationRow]:
     return [DestinationRow(**row) for row in rows]
 
 
-async def rotate_webhook_secret(owner_id: int, destination_id: int, secret: str) -> bool:
-    """Replace the signing secret of one of the owner's webhooks; False if it has none such."""
-    changed = await Destination.filter(id=destination_id, user_id=owner_id, kind=WEBHOOK).update(
-        secret=secret
+async def rotate_webhook_secret(
+    owner_id: int, destination_id: int, secret: str, *, overlap_until: datetime
+) -> bool:
+    """Give one of the owner's webhooks a new signing secret; the one it replaces signs beside
+    it until `overlap_until`. False if the owner has no such webhook."""
+    box = secret_box()
+    async with transaction() as db:
+        rows = (
+            await Destination.filter(id=destination_id, user_id=owner_id, kind=WEBHOOK)
+            .using_db(db)
+            .values("secret", "sealed_secret")
+        )
+        if not rows:
+            return False
+        old = rows[0]["sealed_secret"] or (
+            box.seal(rows[0]["secret"]) if rows[0]["secret"] else None
+        )
+        await (
+            Destination.filter(id=destination_id)
+            .using_db(db)
+            .update(
+                secret=None,
+                sealed_secret=box.seal(secret),
+                previous_sealed_secret=old,
+                previous_secret_until=overlap_until if old else None,
+            )
+        )
+    return True
+
+
+async def seal_plain_secrets() -> int:
+    """Seal the signing secrets stored before sealing existed; how many there were."""
+    box, sealed = secret_box(), 0
+    rows = await Destination.filter(secret__isnull=False, sealed_secret__isnull=True).values(
+        "id", "secret"
     )
-    return bool(changed)
+    for row in rows:
+        sealed += await Destination.filter(id=row["id"], secret=row["secret"]).update(
+            secret=None, sealed_secret=box.seal(row["secret"])
+        )
+    return sealed
 
 
 async def reactivate_webhook_destination(owner_id: int, destination_id: int) -> str | None:

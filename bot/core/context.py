@@ -23,6 +23,8 @@ class CoreSettings:
     chains: tuple[str, ...]
     lookup: ChainLookup
     webhook_targets: TargetRules = field(default_factory=TargetRules)
+    secret_overlap_s: float = 86400.0
+    """How long a rotated webhook secret signs beside the new one."""
     discord_api_url: str = DISCORD_API_URL
     cosmos: Mapping[str, CosmosChainFacts] = field(default_factory=dict)
 

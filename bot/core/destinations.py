@@ -3,6 +3,7 @@ Discord channel webhooks, and turning back on those the notifier stopped."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.core.caller import Caller
@@ -143,18 +144,23 @@ async def _add_discord_webhook(
     return Reply(added, language=account.language)
 
 
-async def rotate_secret(caller: Caller, action: str) -> Reply:
-    """`dest:rot:<id>`: a new secret for one of the chat's webhooks, shown this once."""
+async def rotate_secret(
+    settings: CoreSettings, caller: Caller, action: str, now: datetime
+) -> Reply:
+    """`dest:rot:<id>`: a new secret for one of the chat's webhooks, shown this once; the old
+    one signs beside it for the configured overlap, so the receiver can switch in time."""
     account = await account_of(caller)
     destination_id = parse_id(action.rsplit(":", 1)[-1])
     if not caller.may_change:
         return admins_only(account)
     secret = new_webhook_secret()
+    overlap_until = now + timedelta(seconds=settings.secret_overlap_s)
     if destination_id is None or not await rotate_webhook_secret(
-        account.owner_id, destination_id, secret
+        account.owner_id, destination_id, secret, overlap_until=overlap_until
     ):
         return not_found(account)
-    rotated = text("bot.dest.rotated", id=destination_id, secret=secret)
+    hours = f"{settings.secret_overlap_s / 3600:g}"
+    rotated = text("bot.dest.rotated", id=destination_id, secret=secret, hours=hours)
     return Reply(rotated, extra=(text("bot.dest.secret_once"),), language=account.language)
 
 

@@ -128,7 +128,7 @@ class BotCore:
         if prefix == "lang":
             return await switch_language(caller, rest)
         if prefix == "dest" and rest.startswith("rot:"):
-            return await rotate_secret(caller, action)
+            return await rotate_secret(self.settings, caller, action, now)
         if prefix == "dest" and rest.startswith("on:"):
             return await turn_on(caller, action)
         if prefix == "menu" and rest in COMMANDS:

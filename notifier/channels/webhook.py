@@ -7,7 +7,7 @@ import ipaddress
 import math
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -67,16 +67,29 @@ class WebhookChannel:
         self._max_response_bytes = max_response_bytes
 
     async def send(
-        self, url: str, secret: str, message_id: str, body: bytes, timestamp: datetime
+        self,
+        url: str,
+        secret: str,
+        message_id: str,
+        body: bytes,
+        timestamp: datetime,
+        *,
+        also_signing: str | None = None,
     ) -> Outcome:
-        """Sign and POST `body` within `timeout_s` in all (name resolution included).
+        """Sign and POST `body` within `timeout_s` in all (name resolution included); with
+        `also_signing` (a secret being rotated out) the request carries both signatures.
 
-        The secret never appears in the outcome.
+        The secrets never appear in the outcome.
         """
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
-                headers = _signed_headers(secret, message_id, body, timestamp)
+                headers = _signed_headers(
+                    (secret,) if also_signing is None else (secret, also_signing),
+                    message_id,
+                    body,
+                    timestamp,
+                )
                 target = await self._pin(url)
                 headers["Host"] = target.host_header
                 return await self._post(target, headers, body, started)
@@ -159,17 +172,20 @@ async def resolve_host(host: str, port: int | None) -> list[IPAddress]:
 
 
 def _signed_headers(
-    secret: str, message_id: str, body: bytes, timestamp: datetime
+    secrets: Sequence[str], message_id: str, body: bytes, timestamp: datetime
 ) -> dict[str, str]:
-    """Standard Webhooks headers; `message_id` stays the same on every retry of a delivery."""
+    """Standard Webhooks headers; `message_id` stays the same on every retry of a delivery.
+    Several secrets give several signatures, space-separated, as the specification allows."""
     try:
-        signer = Webhook(secret)
+        signers = [Webhook(secret) for secret in secrets]
     except (ValueError, EmptyWebhookSecretError) as exc:
         # The message names no part of the secret: errors end up in logs and the database.
         raise DestinationRefused("the signing secret is not a valid whsec_ secret") from exc
     # The library reads the timestamp as if it were UTC, whatever its zone.
     timestamp_utc = timestamp.astimezone(UTC)
-    signature = signer.sign(message_id, timestamp_utc, body.decode())
+    signature = " ".join(
+        signer.sign(message_id, timestamp_utc, body.decode()) for signer in signers
+    )
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(math.floor(timestamp_utc.timestamp())),

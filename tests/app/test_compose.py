@@ -61,6 +61,7 @@ def test_the_service_uses_postgres_and_passes_the_bot_tokens_through(
     assert "postgres" in compose["services"]
     assert environment["TELEGRAM_BOT_TOKEN"] is None
     assert environment["DISCORD_BOT_TOKEN"] is None
+    assert environment["BLOCKBELL_SECRET_KEY"] is None
     assert blockbell["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 

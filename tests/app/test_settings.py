@@ -197,6 +197,14 @@ def test_an_explicitly_named_missing_file_is_an_error(monkeypatch: pytest.Monkey
         ("BLOCKBELL_WEBHOOK_SCHEDULE", "0,soon", "BLOCKBELL_WEBHOOK_SCHEDULE: expected comma-"),
         ("BLOCKBELL_WEBHOOK_SCHEDULE", "0,-5", "BLOCKBELL_WEBHOOK_SCHEDULE: expected comma-"),
         ("BLOCKBELL_WEBHOOK_TIMEOUT", "0", "BLOCKBELL_WEBHOOK_TIMEOUT: expected seconds > 0"),
+        ("BLOCKBELL_SECRET_KEY", "hunter2", "BLOCKBELL_SECRET_KEY: expected Fernet keys"),
+        (
+            "BLOCKBELL_SECRET_KEY",
+            "n0uqsd4DTxTsSVIlBuvVYUe2YQ8dQsBRtP55Hm7vtE4=,hunter2",
+            "BLOCKBELL_SECRET_KEY: expected Fernet keys, comma-separated",
+        ),
+        ("BLOCKBELL_WEBHOOK_PRIVATE_HOSTS", "a b", "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS: expected"),
+        ("BLOCKBELL_SECRET_OVERLAP", "-1", "BLOCKBELL_SECRET_OVERLAP: expected seconds >= 0"),
         (
             "DATABASE_URL",
             "mysql://root:hunter2@db/x",
@@ -645,6 +653,8 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_WEBHOOK_ALLOW_PRIVATE",
         "BLOCKBELL_WEBHOOK_ALLOW_HTTP",
         "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS",
+        "BLOCKBELL_SECRET_KEY",
+        "BLOCKBELL_SECRET_OVERLAP",
         "TELEGRAM_BOT_TOKEN",
         "TELEGRAM_API_URL",
         "DISCORD_BOT_TOKEN",

@@ -203,3 +203,17 @@ async def test_https_connects_to_the_checked_address_and_verifies_the_host_name(
     assert by_ip.error is not None
     assert "CERTIFICATE_VERIFY_FAILED" in by_ip.error
     assert len(tls_receiver.requests) == 1
+
+
+async def test_while_a_secret_is_rotated_out_each_request_carries_both_signatures(
+    receiver: WebhookReceiver, session: aiohttp.ClientSession
+) -> None:
+    new_secret = "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0"
+    sent = await channel(session).send(
+        receiver.url, new_secret, "msg_7", BODY, datetime.now(UTC), also_signing=receiver.secret
+    )
+
+    assert (sent.status, sent.error) == (200, None)
+    [request] = receiver.requests
+    assert request.signature_valid  # the receiver still checks with the old secret
+    assert len(request.headers["webhook-signature"].split(" ")) == 2

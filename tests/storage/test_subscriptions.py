@@ -11,6 +11,7 @@ import pytest
 
 from storage.db import normalize_database_url
 from storage.models import Contract, Destination, Subscription, User
+from storage.secret_box import secret_box
 from storage.subscriptions import (
     NOTIFY_CHANNEL,
     ActiveSubscription,
@@ -77,7 +78,9 @@ async def test_a_webhook_subscription_is_stored_whole_and_bumps_the_version(db: 
         "https://hooks.example/blockbell",
     )
     destination = await Destination.get(id=created.destination_id)
-    assert destination.secret == "whsec_c2VjcmV0" and destination.user_id == user_id
+    assert destination.secret is None and destination.user_id == user_id
+    assert destination.sealed_secret is not None and "c2VjcmV0" not in destination.sealed_secret
+    assert secret_box().open(destination.sealed_secret) == "whsec_c2VjcmV0"
     await subscribe(user_id, event_name=None, selector=None, filter_expr="")
     assert await fetch_index_version() == 2
 

@@ -23,11 +23,15 @@ from pathlib import Path
 import asyncpg
 
 from storage.db import close_database, open_database
+from storage.secret_box import use_secret_keys
 
 ADMIN_URL = os.environ.get(
     "BLOCKBELL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 SQLITE_NAME = "blockbell.sqlite3"
+LOCAL_SECRET_KEY = "n0uqsd4DTxTsSVIlBuvVYUe2YQ8dQsBRtP55Hm7vtE4="
+"""Seals webhook secrets in tests and benchmarks, in-process and in the services they start,
+so that each side opens what the other sealed."""
 
 
 def _with_database(url: str, name: str) -> str:
@@ -122,6 +126,7 @@ async def migrated_database_url(backend: str, tmp_path: Path) -> AsyncIterator[s
 
 @asynccontextmanager
 async def opened_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    use_secret_keys([LOCAL_SECRET_KEY])
     async with migrated_database_url(backend, tmp_path) as url:
         await open_database(url)
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.anvil import free_port
+from tests.support.database import LOCAL_SECRET_KEY
 
 BLOCKBELL = str(Path(sys.executable).parent / "blockbell")
 
@@ -38,6 +39,7 @@ def service_env(database_url: str, config: Path, **extra: str) -> dict[str, str]
         BLOCKBELL_HTTP_ADDR=f"127.0.0.1:{free_port()}",
         BLOCKBELL_WEBHOOK_ALLOW_PRIVATE="true",
         BLOCKBELL_WEBHOOK_ALLOW_HTTP="true",
+        BLOCKBELL_SECRET_KEY=LOCAL_SECRET_KEY,
         BLOCKBELL_WEBHOOK_SCHEDULE="0,0.2,0.5,1,2",
         # A killed process's chain waits for its lease to expire before a new one crawls it.
         BLOCKBELL_LEASE_TTL="1",

@@ -6,6 +6,7 @@ from bot.core.caller import Caller
 from bot.core.context import CoreSettings
 from bot.core.dispatch import BotCore
 from storage.models import Destination, Subscription
+from storage.secret_box import secret_box
 from tests.bot.core.conftest import (
     USDC,
     Clock,
@@ -131,7 +132,8 @@ async def test_a_generic_webhook_still_gets_a_signing_secret(core: BotCore, cloc
     secret = str(reply.text.params["secret"])
     assert secret.startswith("whsec_") and f"Signing secret: {secret}" in render(reply)
     hook = await Destination.get(id=1)
-    assert (hook.kind, hook.secret, hook.added_by) == ("webhook", secret, "telegram:100")
+    assert (hook.kind, hook.secret, hook.added_by) == ("webhook", None, "telegram:100")
+    assert hook.sealed_secret and secret_box().open(hook.sealed_secret) == secret
 
 
 async def test_an_unparsable_webhook_url_is_refused_without_a_crash(

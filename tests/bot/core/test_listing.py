@@ -10,6 +10,7 @@ from bot.core.caller import Caller
 from bot.core.dispatch import BotCore
 from storage.deliveries import AbiParam
 from storage.models import Delivery, Destination, Event, Subscription, SubscriptionMute
+from storage.secret_box import secret_box
 from storage.subscriptions import NewEventSubscription, create_subscriptions, fetch_index_version
 from tests.bot.core.conftest import (
     PLAIN,
@@ -177,10 +178,19 @@ async def test_webhook_secret_is_shown_once_and_rotated(core: BotCore, clock: Cl
     reply = await core.action(me, action(listing, "New secret for webhook #1"), clock.tick())
     rotated = str(reply.text.params["secret"])
     assert rotated != secret and rotated in render(reply)
-    assert (await Destination.get(id=1)).secret == rotated
+    assert "The old one keeps signing beside it for 24 h" in render(reply)
+    assert await signing_secrets(1) == (rotated, secret)
     reply = await core.action(person("200"), "dest:rot:1", clock.tick())
     assert render(reply).startswith("There is no such subscription or destination here.")
-    assert (await Destination.get(id=1)).secret == rotated
+    assert await signing_secrets(1) == (rotated, secret)
+
+
+async def signing_secrets(destination_id: int) -> tuple[str | None, str | None]:
+    """The destination's secret and the one it replaced, opened; neither is stored plain."""
+    stored = await Destination.get(id=destination_id)
+    box = secret_box()
+    assert stored.secret is None and stored.sealed_secret and stored.previous_sealed_secret
+    return box.open(stored.sealed_secret), box.open(stored.previous_sealed_secret)
 
 
 async def test_registration_language_and_help(core: BotCore, clock: Clock) -> None:
