@@ -23,7 +23,7 @@ from notifier.policy import (
     Decision,
     Outcome,
     classify_attempt,
-    decide,
+    decide_webhook,
 )
 from notifier.render import render_webhook_body
 from notifier.telegram_render import nothing_to_edit
@@ -242,7 +242,7 @@ class Notifier:
         async with self._slots:
             started_at = self._clock()
             outcome = await self._send(due, started_at)
-        return await self._record([due], started_at, outcome, decide)
+        return await self._record([due], started_at, outcome, decide_webhook)
 
     async def _deliver_chat(
         self, send_message: Callable[[Send], Awaitable[Outcome]], send: Send, policy: Decide

@@ -16,6 +16,9 @@ DEFAULT_SCHEDULE_S: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36
 MAX_JITTER = 0.2
 
 HTTP_GONE = 410
+# Answers that say a webhook endpoint refuses every delivery or is not there: retrying cannot
+# help, and sending it more would only cost both sides.
+WEBHOOK_REFUSALS = {403: "Forbidden", 404: "Not Found", HTTP_GONE: "Gone"}
 HTTP_TOO_MANY_REQUESTS = 429
 
 DeliveryStatus = Literal["delivered", "pending", "dead"]
@@ -60,6 +63,27 @@ def decide(
     if outcome.retry_after_s is not None:
         delay_s = max(delay_s, outcome.retry_after_s)
     return Decision("pending", now + timedelta(seconds=delay_s))
+
+
+def decide_webhook(
+    outcome: Outcome,
+    attempts_made: int,
+    now: datetime,
+    schedule_s: Sequence[float],
+    jitter: float,
+) -> Decision:
+    """The retry policy, plus what stops a webhook destination: an answer that it refuses or
+    is gone (403, 404, 410), or a delivery that failed through the whole schedule (an
+    endpoint down for days)."""
+    if outcome.status in WEBHOOK_REFUSALS:
+        reason = f"the endpoint answered {outcome.status} {WEBHOOK_REFUSALS[outcome.status]}"
+        return Decision("dead", None, reason)
+    decision = decide(outcome, attempts_made, now, schedule_s, jitter)
+    if decision.status == "dead" and is_retryable(outcome.status):
+        hours = sum(schedule_s) / 3600
+        reason = f"every attempt failed for {hours:.3g} h; the last: {outcome.error or '?'}"
+        return Decision("dead", None, reason)
+    return decision
 
 
 def is_success(status: int | None) -> bool:

@@ -101,7 +101,7 @@ async def test_attempts_are_counted_by_result_and_send_latency_is_observed(
     subscription, destination = await new_destination(receiver)
     for i in range(3):
         await new_delivery(subscription, destination, clock.now, log_index=i)
-    receiver.script([200, 500, 404])
+    receiver.script([200, 500, 400])
     before = [
         sample("blockbell_delivery_attempts_total", result=result)
         for result in ("delivered", "retry", "dead")
@@ -241,6 +241,9 @@ async def test_client_errors_are_dead_after_one_attempt(
     assert (stored.status, stored.attempts) == ("dead", 1)
     assert stored.last_error == f"HTTP {status}: unknown hook"
     assert len(receiver.requests) == 1
+    # A missing endpoint stops its destination; a request it found bad may be this one's fault.
+    destination = await Destination.get(id=(await stored.destination).id)
+    assert destination.status == ("disabled" if status == 404 else "active")
 
 
 async def test_redirect_is_not_followed_and_the_delivery_is_dead(

@@ -13,6 +13,7 @@ from notifier.policy import (
     Outcome,
     classify_attempt,
     decide,
+    decide_webhook,
 )
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -121,3 +122,30 @@ def test_attempt_outcomes_are_classified_for_the_record() -> None:
     assert classify_attempt(Outcome(204, None, None, 1.0)) == "success"
     assert classify_attempt(failed(500)) == "http_error"
     assert classify_attempt(failed(None)) == "network_error"
+
+
+@given(status=st.sampled_from([403, 404, 410]), attempts_made=st.integers(1, 8))
+def test_a_webhook_that_refuses_or_is_gone_stops_its_destination_at_once(
+    status: int, attempts_made: int
+) -> None:
+    decision = decide_webhook(failed(status), attempts_made, NOW, DEFAULT_SCHEDULE_S, 0.0)
+    assert (decision.status, decision.next_attempt_at) == ("dead", None)
+    assert decision.disable_destination is not None
+    assert decision.disable_destination.startswith(f"the endpoint answered {status} ")
+
+
+def test_a_webhook_failing_through_the_whole_schedule_stops_its_destination() -> None:
+    schedule = DEFAULT_SCHEDULE_S
+    retried = [decide_webhook(failed(503), attempt, NOW, schedule, 0.0) for attempt in range(1, 8)]
+    last = decide_webhook(Outcome(None, "timed out", None, 1.0), 8, NOW, schedule, 0.0)
+    assert all(d.status == "pending" and d.disable_destination is None for d in retried)
+    assert (last.status, last.disable_destination) == (
+        "dead",
+        "every attempt failed for 27.6 h; the last: timed out",
+    )
+
+
+@given(status=st.integers(400, 499).filter(lambda s: s not in (403, 404, 410, 429)))
+def test_other_client_errors_end_the_delivery_but_not_the_webhook(status: int) -> None:
+    decision = decide_webhook(failed(status), 1, NOW, DEFAULT_SCHEDULE_S, 0.0)
+    assert (decision.status, decision.disable_destination) == ("dead", None)

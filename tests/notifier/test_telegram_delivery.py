@@ -144,7 +144,7 @@ async def test_a_429_stops_every_send_for_its_retry_after_and_loses_nothing(
     fake.retry_after_once(1)
     # Sends spaced wider than Telegram's overall limit, so that the 429 is back before the next
     # send leaves even on a busy machine.
-    notifier = make_notifier(limits={"overall_per_s": 5.0})
+    notifier = make_notifier(limits={"overall_per_s": 2.0})
     assert await notifier.run_once() == 4
     [limited] = [send for send in fake.sends if send.status == 429]
     later = [send.at - limited.at for send in fake.sends if send.at > limited.at]
