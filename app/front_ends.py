@@ -44,6 +44,7 @@ async def core_over_chains(
             ChainLookups(lookups),
             webhook_targets=settings.webhook_targets,
             secret_overlap_s=settings.secret_overlap_s,
+            quotas=settings.quotas,
             discord_api_url=settings.discord_api_url,
             cosmos=cosmos,
         )

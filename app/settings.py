@@ -33,6 +33,7 @@ from app.setting_values import (
     WebhookHostName,
     WsUrl,
 )
+from bot.core.quotas import Quotas
 from notifier.webhook_targets import TargetRules
 from watcher.types import ChainSpec
 
@@ -78,6 +79,15 @@ class Settings(BaseSettings):
     )
     secret_overlap_s: float = _from_environment(
         "BLOCKBELL_SECRET_OVERLAP", 86400.0, "seconds >= 0 such as 86400", ge=0
+    )
+    max_subscriptions: int = _from_environment(
+        "BLOCKBELL_MAX_SUBSCRIPTIONS", 200, "a whole number >= 1 such as 200", ge=1
+    )
+    max_webhooks: int = _from_environment(
+        "BLOCKBELL_MAX_WEBHOOKS", 20, "a whole number >= 0 such as 20", ge=0
+    )
+    commands_per_minute: int = _from_environment(
+        "BLOCKBELL_COMMANDS_PER_MINUTE", 30, "a whole number >= 1 such as 30", ge=1
     )
     webhook_allow_http: bool = _from_environment(
         "BLOCKBELL_WEBHOOK_ALLOW_HTTP", False, "true or false"
@@ -155,6 +165,10 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         return redacted_repr_args(super().__repr_args__())
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(self.max_subscriptions, self.max_webhooks, self.commands_per_minute)
 
     @property
     def webhook_targets(self) -> TargetRules:

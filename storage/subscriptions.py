@@ -404,3 +404,8 @@ async def fetch_mutes(subscription_ids: Sequence[int]) -> dict[int, datetime]:
         "subscription_id", "until"
     )
     return {int(row["subscription_id"]): row["until"] for row in rows}
+
+
+async def count_kept_subscriptions(owner_id: int) -> int:
+    """The owner's subscriptions that are not deleted (active or paused)."""
+    return await Subscription.filter(user_id=owner_id, status__in=("active", "paused")).count()

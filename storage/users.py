@@ -224,3 +224,8 @@ async def _reactivate(destinations: QuerySet[Destination]) -> bool:
         )
         await bump_index_version(db, destinations=disabled)
     return True
+
+
+async def count_webhook_destinations(owner_id: int) -> int:
+    """The owner's webhooks, generic and Discord ones, stopped ones included."""
+    return await Destination.filter(user_id=owner_id, kind__in=WEBHOOK_KINDS).count()

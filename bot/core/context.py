@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.core.caller import Caller
 from bot.core.ports import ChainLookup, CosmosChainFacts
+from bot.core.quotas import Quotas
 from bot.core.replies import Reply, text
 from locales import pick_language
 from notifier.webhook_targets import DISCORD_API_URL, TargetRules
@@ -27,6 +28,7 @@ class CoreSettings:
     """How long a rotated webhook secret signs beside the new one."""
     discord_api_url: str = DISCORD_API_URL
     cosmos: Mapping[str, CosmosChainFacts] = field(default_factory=dict)
+    quotas: Quotas = field(default_factory=Quotas)
 
 
 async def account_of(caller: Caller) -> Account:

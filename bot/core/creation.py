@@ -6,7 +6,11 @@ from bot.core.caller import Caller
 from bot.core.context import CoreSettings
 from bot.core.replies import Reply, Text, choice, text
 from bot.core.wizard import Order
-from storage.subscriptions import ActiveSubscription, create_subscriptions
+from storage.subscriptions import (
+    ActiveSubscription,
+    count_kept_subscriptions,
+    create_subscriptions,
+)
 from storage.users import Account, ensure_chat_destination
 from watcher.types import ChainEvent
 
@@ -20,6 +24,15 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
     """Store the order's subscriptions (watchers reload) and say which recent events of the
     chain they would have matched. The chain port looks EVM logs up only: on a Cosmos chain
     the reply says that past events are not looked up."""
+    kept, limit = await count_kept_subscriptions(account.owner_id), settings.quotas
+    if kept + len(order.events) > limit.subscriptions_per_chat:
+        over = text(
+            "bot.quota.subscriptions",
+            limit=limit.subscriptions_per_chat,
+            kept=kept,
+            asked=len(order.events),
+        )
+        return Reply(over, ((choice("bot.choice.list", "menu:list"),),), language=account.language)
     destination_id = order.destination_id
     if destination_id is None:
         destination_id = await ensure_chat_destination(

@@ -23,6 +23,7 @@ from storage.users import (
     WEBHOOK,
     Account,
     DestinationRow,
+    count_webhook_destinations,
     create_discord_webhook_destination,
     create_webhook_destination,
     list_webhook_destinations,
@@ -121,6 +122,9 @@ async def add_webhook(settings: CoreSettings, caller: Caller, url: str) -> Reply
     if not caller.may_change:
         return admins_only(account)
     url = url.strip()
+    limit = settings.quotas.webhooks_per_chat
+    if await count_webhook_destinations(account.owner_id) >= limit:
+        return Reply(text("bot.quota.webhooks", limit=limit), language=account.language)
     if is_discord_url(url, settings.discord_api_url):
         return await _add_discord_webhook(settings, caller, account, url)
     problem = problem_with_url(url, settings.webhook_targets)

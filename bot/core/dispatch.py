@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, parse_id
@@ -12,6 +13,7 @@ from bot.core.history import show_history
 from bot.core.language import offer_languages, switch_language
 from bot.core.listing import list_subscriptions, on_subscription_action
 from bot.core.oneline import subscribe_in_one_line
+from bot.core.quotas import CommandRate
 from bot.core.register import register
 from bot.core.replies import Reply, choice, text
 from bot.core.status import show_status
@@ -44,11 +46,12 @@ class BotCore:
 
     def __init__(self, settings: CoreSettings) -> None:
         self.settings = settings
+        self.rate = CommandRate(settings.quotas.commands_per_minute)
 
     async def command(self, caller: Caller, name: str, argument: str, now: datetime) -> Reply:
         """A command such as /start or /subscribe, with the text after it."""
-        if unstorable(name, argument):
-            return await _refused(caller)
+        if (refusal := await self._turned_away(caller, now, name, argument)) is not None:
+            return refusal
         name, argument = name.lower().lstrip("/"), argument.strip()
         if name == "subscribe" and argument:
             return await subscribe_in_one_line(self.settings, caller, f"subscribe {argument}")
@@ -65,9 +68,19 @@ class BotCore:
     ) -> Reply:
         """The wizard started with its first answers given (a front-end whose users pick
         options rather than type answers); they are checked as typed ones are."""
-        if unstorable(chain, address, filter_text):
-            return await _refused(caller)
+        if (
+            refusal := await self._turned_away(caller, now, chain, address, filter_text)
+        ) is not None:
+            return refusal
         return await start_wizard_with(self.settings, caller, now, chain, address, filter_text)
+
+    async def _turned_away(self, caller: Caller, now: datetime, *texts: str) -> Reply | None:
+        """The answer to a request refused before anything looks at it: text no database can
+        keep, or a person over their commands per minute."""
+        if unstorable(*texts):
+            return await _refused(caller)
+        wait = self.rate.wait(caller.person, now)
+        return None if wait is None else await _slow_down(caller, wait)
 
     async def _simple_command(self, caller: Caller, name: str, now: datetime) -> Reply:
         if name == "start":
@@ -88,8 +101,8 @@ class BotCore:
 
     async def message(self, caller: Caller, text_: str, now: datetime) -> Reply:
         """Free text: an answer to the wizard, the one-line form, or a hint."""
-        if unstorable(text_):
-            return await _refused(caller)
+        if (refusal := await self._turned_away(caller, now, text_)) is not None:
+            return refusal
         if await has_active_wizard(caller, now):
             return await wizard_input(self.settings, caller, TextInput(text_), now)
         if text_.strip().lower().startswith(("subscribe ", "/subscribe ")):
@@ -107,14 +120,14 @@ class BotCore:
         self, caller: Caller, name: str, size_bytes: int, content: bytes, now: datetime
     ) -> Reply:
         """An uploaded file, for the wizard's ABI step (a .json ABI or artifact)."""
-        if unstorable(name):
-            return await _refused(caller)
+        if (refusal := await self._turned_away(caller, now, name)) is not None:
+            return refusal
         return await wizard_input(self.settings, caller, FileInput(name, size_bytes, content), now)
 
     async def action(self, caller: Caller, action: str, now: datetime) -> Reply:
         """A tap on a choice this core offered earlier (perhaps long ago, perhaps forged)."""
-        if unstorable(action):
-            return await _refused(caller)
+        if (refusal := await self._turned_away(caller, now, action)) is not None:
+            return refusal
         prefix, _, rest = action.partition(":")
         if prefix == "w":
             return await wizard_input(self.settings, caller, ActionInput(action), now)
@@ -140,3 +153,9 @@ class BotCore:
 async def _refused(caller: Caller) -> Reply:
     account = await account_of(caller)
     return Reply(text("bot.error.unstorable"), language=account.language)
+
+
+async def _slow_down(caller: Caller, wait: timedelta) -> Reply:
+    account = await account_of(caller)
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return Reply(text("bot.quota.rate", seconds=seconds), language=account.language)

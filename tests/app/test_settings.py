@@ -205,6 +205,8 @@ def test_an_explicitly_named_missing_file_is_an_error(monkeypatch: pytest.Monkey
         ),
         ("BLOCKBELL_WEBHOOK_PRIVATE_HOSTS", "a b", "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS: expected"),
         ("BLOCKBELL_SECRET_OVERLAP", "-1", "BLOCKBELL_SECRET_OVERLAP: expected seconds >= 0"),
+        ("BLOCKBELL_COMMANDS_PER_MINUTE", "0", "BLOCKBELL_COMMANDS_PER_MINUTE: expected a whole"),
+        ("BLOCKBELL_MAX_SUBSCRIPTIONS", "lots", "BLOCKBELL_MAX_SUBSCRIPTIONS: expected a whole"),
         (
             "DATABASE_URL",
             "mysql://root:hunter2@db/x",
@@ -655,6 +657,9 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_WEBHOOK_PRIVATE_HOSTS",
         "BLOCKBELL_SECRET_KEY",
         "BLOCKBELL_SECRET_OVERLAP",
+        "BLOCKBELL_MAX_SUBSCRIPTIONS",
+        "BLOCKBELL_MAX_WEBHOOKS",
+        "BLOCKBELL_COMMANDS_PER_MINUTE",
         "TELEGRAM_BOT_TOKEN",
         "TELEGRAM_API_URL",
         "DISCORD_BOT_TOKEN",
