@@ -13,6 +13,7 @@ from tests.support.builders import (
     TRANSFER_TOPIC,
     make_subscribed_destination,
     make_transfer_delivery,
+    record_gone,
 )
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -190,18 +191,7 @@ async def test_disabling_the_destination_cancels_its_other_pending_deliveries(db
     sibling = await new_delivery(subscription, destination, log_index=1)
     other_subscription, other_destination = await new_destination()
     unrelated = await new_delivery(other_subscription, other_destination, log_index=2)
-    await record_attempt(
-        str(gone.id),
-        1,
-        NOW,
-        "http_error",
-        410,
-        "HTTP 410",
-        3.0,
-        status="dead",
-        next_attempt_at=None,
-        disable_destination_reason="the endpoint answered 410 Gone",
-    )
+    await record_gone(str(gone.id), NOW)
     stored = await Destination.get(id=destination.id)
     assert (stored.status, stored.disabled_reason) == ("disabled", "the endpoint answered 410 Gone")
     assert (await Delivery.get(id=gone.id)).status == "dead"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.attempts import record_attempt
 from storage.models import Destination
 from storage.subscriptions import (
     IndexChanges,
@@ -19,6 +18,7 @@ from tests.support.builders import (
     ERC20_ABI,
     make_subscribed_destination,
     make_transfer_delivery,
+    record_gone,
     subscribe_transfers_by_webhook,
 )
 
@@ -63,18 +63,7 @@ async def test_a_destination_turned_off_and_on_again_takes_its_subscriptions_wit
     loaded = await fetch_index_changes("anvil", -1)
     assert summary(loaded) == ([(subscription.id, False)], [])
 
-    await record_attempt(
-        str(delivery.id),
-        1,
-        NOW,
-        "http_error",
-        410,
-        "HTTP 410",
-        3.0,
-        status="dead",
-        next_attempt_at=None,
-        disable_destination_reason="the endpoint answered 410 Gone",
-    )
+    await record_gone(str(delivery.id), NOW)
     disabled = await fetch_index_changes("anvil", loaded.version)
     assert summary(disabled) == ([], [subscription.id])
 

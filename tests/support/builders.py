@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.attempts import record_attempt
 from storage.models import Contract, Delivery, Destination, Event, Subscription, User
 from storage.subscriptions import create_webhook_subscription, ensure_cli_user
 from watcher.types import ChainEvent, Match
@@ -165,4 +166,20 @@ async def make_transfer_delivery(
         destination=destination,
         next_attempt_at=due_at,
         created_at=created_at,
+    )
+
+
+async def record_gone(delivery_id: str, at: datetime) -> None:
+    """The notifier's record of a first attempt the endpoint answered 410 Gone."""
+    await record_attempt(
+        delivery_id,
+        1,
+        at,
+        "http_error",
+        410,
+        "HTTP 410",
+        3.0,
+        status="dead",
+        next_attempt_at=None,
+        disable_destination_reason="the endpoint answered 410 Gone",
     )
