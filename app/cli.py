@@ -142,13 +142,13 @@ def _add_subscribe_targets(subscribe: argparse.ArgumentParser) -> None:
 
 
 def _block_number(text: str) -> int:
-    if not text.isdigit():
+    if not text.isdecimal():
         raise argparse.ArgumentTypeError(f"expected a block number (0 or more), got {text!r}")
     return int(text)
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return int(text)
 

@@ -17,7 +17,7 @@ def parse_host_port(text: str) -> tuple[str, int]:
     """Split "host:port" (an IPv6 host in brackets); port 0 asks the system for a free port."""
     host, separator, port = text.strip().rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not separator or not host or not port.isdigit() or int(port) > 65535:
+    if not separator or not host or not port.isdecimal() or int(port) > 65535:
         raise ValueError(f"not host:port: {text!r}")
     return host, int(port)
 

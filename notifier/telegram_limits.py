@@ -20,7 +20,7 @@ MAX_CHAT_LIMITERS = 10_000
 
 def is_group_chat(chat_id: str) -> bool:
     """Groups, supergroups and channels have negative ids (or a public @name); users positive."""
-    return not chat_id.lstrip("-").isdigit() or chat_id.startswith("-")
+    return not chat_id.lstrip("-").isdecimal() or chat_id.startswith("-")
 
 
 class TelegramLimits:

@@ -80,6 +80,6 @@ async def _notice(row: dict[str, object]) -> OwedNotice:
 def _adder_place(added_by: object) -> Place | None:
     """The DMs of `platform:user id`: a Telegram user's private chat has the user's id."""
     platform, _, user_id = str(added_by or "").partition(":")
-    if platform not in CHAT_KINDS or not user_id.isdigit():
+    if platform not in CHAT_KINDS or not user_id.isdecimal():
         return None
     return Place(platform, user_id if platform == "telegram" else f"dm:{user_id}")

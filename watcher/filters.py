@@ -168,7 +168,7 @@ def _value_rule(type_: str, indexed: bool) -> tuple[_ValueParser, tuple[str, ...
         return (_hashed(_string_value) if indexed else _string_value), _EQUALITY
     if type_ == "bytes":
         return (_hashed(_bytes_value) if indexed else _bytes_value), _EQUALITY
-    if type_.startswith("bytes") and type_[5:].isdigit():
+    if type_.startswith("bytes") and type_[5:].isascii() and type_[5:].isdigit():
         return _bytes_value, _EQUALITY
     return None
 

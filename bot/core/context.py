@@ -65,6 +65,6 @@ def admins_only(account: Account) -> Reply:
 def parse_id(value: str) -> int | None:
     """A positive database id from an action or a command argument, else None."""
     value = value.strip().lstrip("#")
-    if not value.isdigit() or len(value) > 12:
+    if not value.isdecimal() or len(value) > 12:
         return None
     return int(value)

@@ -122,7 +122,7 @@ async def _change(
         if verb == "resume":
             await mute_subscription(owner, sid, None)
         return _done(account, f"bot.sub.{verb}d", sid)
-    if verb == "mute" and rest and rest[0].isdigit() and int(rest[0]) in MUTE_HOURS:
+    if verb == "mute" and rest and rest[0].isdecimal() and int(rest[0]) in MUTE_HOURS:
         hours = int(rest[0])
         await mute_subscription(owner, sid, now + timedelta(hours=hours))
         return _done(account, "bot.sub.muted", sid, count=hours)
@@ -245,7 +245,7 @@ def _sample_value(param: AbiParam, index: int, decimals: int | None) -> JsonValu
     if abi_type.endswith("]"):
         size = abi_type[abi_type.rindex("[") + 1 : -1]
         element = replace(param, type=abi_type[: abi_type.rindex("[")])
-        return [_sample_value(element, index, decimals)] * (int(size) if size.isdigit() else 1)
+        return [_sample_value(element, index, decimals)] * (int(size) if size.isdecimal() else 1)
     if abi_type == "tuple":
         return {c.name: _sample_value(c, i, decimals) for i, c in enumerate(param.components)}
     if abi_type == "address":
@@ -259,7 +259,7 @@ def _sample_value(param: AbiParam, index: int, decimals: int | None) -> JsonValu
     if abi_type == "string":
         return "sample"
     size = abi_type[len("bytes") :] if abi_type.startswith("bytes") else ""
-    return "0x" + "ab" * (int(size) if size.isdigit() else 4)
+    return "0x" + "ab" * (int(size) if size.isdecimal() else 4)
 
 
 def _hashed_in_topic(abi_type: str) -> bool:

@@ -43,7 +43,7 @@ def at_chain(state: WizardState, chain: str, facts: WizardFacts, now: datetime) 
 
 
 def chain_chosen(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:
-    index = int(argument) if argument.isdigit() else -1
+    index = int(argument) if argument.isdecimal() else -1
     if not 0 <= index < len(facts.chains):
         return rejected(text("bot.expired"), state, facts)
     return at_step(at_chain(state, facts.chains[index], facts, now), facts)
@@ -143,7 +143,7 @@ def other_abi(state: WizardState, argument: str, facts: WizardFacts, now: dateti
 
 
 def event_toggled(state: WizardState, argument: str, facts: WizardFacts, now: datetime) -> Outcome:
-    index = int(argument) if argument.isdigit() else -1
+    index = int(argument) if argument.isdecimal() else -1
     if not 0 <= index < len(state.abi):
         return rejected(text("bot.expired"), state, facts)
     return at_step(state.moved(Step.EVENTS, now, selected=_toggle(state.selected, index)), facts)

@@ -190,7 +190,7 @@ class DiscordChannel:
     async def _channel_of(self, destination_id: int, target: str) -> str | Outcome:
         """The channel id of a `discord` target, opening (once) the DM of a `dm:` one."""
         user_id = target.removeprefix(DM_PREFIX)
-        if not user_id.isdigit():
+        if not user_id.isdecimal():
             return Outcome(HTTP_NOT_FOUND, "the destination is not a Discord channel", None, 0.0)
         if user_id == target:
             return target

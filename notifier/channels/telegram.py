@@ -215,7 +215,7 @@ class TelegramChannel:
 
 def _chat(chat_id: str) -> int | str:
     """Numeric chat ids as numbers, @channel names as they are."""
-    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+    return int(chat_id) if chat_id.lstrip("-").isdecimal() else chat_id
 
 
 def _keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:

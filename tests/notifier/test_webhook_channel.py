@@ -91,6 +91,7 @@ def test_retry_after_as_an_http_date_is_converted_to_seconds() -> None:
     assert parse_retry_after("Sat, 01 Mar 2025 11:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("99999999", now) == timedelta(days=1).total_seconds()
+    assert parse_retry_after("²", now) is None  # a digit to isdigit(), not to float()
 
 
 async def test_slow_endpoint_times_out_as_a_network_failure(

@@ -44,7 +44,7 @@ TYPED = st.one_of(
 # Taps of the pass's own buttons with made-up arguments: `w:<run>:<verb>:<argument>`.
 FORGED = st.tuples(
     st.sampled_from(["k", "kind", "nf", "d", "ok", "c", "e", "s", "done", "abi"]),
-    st.text(alphabet="0123456789:abcdefghijklmnopqrstuvwxyz-", max_size=20),
+    st.text(alphabet="0123456789:abcdefghijklmnopqrstuvwxyz-²٣", max_size=20),
 )
 
 

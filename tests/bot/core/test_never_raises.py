@@ -34,7 +34,7 @@ TYPED = st.one_of(
 FORGED = st.builds(
     lambda prefix, rest: f"{prefix}:{rest}"[:64],
     st.sampled_from(["w", "sub", "hist", "lang", "dest", "menu", "x"]),
-    st.text(alphabet="0123456789:abcdefghijklmnopqrstuvwxyz-", max_size=20),
+    st.text(alphabet="0123456789:abcdefghijklmnopqrstuvwxyz-²٣", max_size=20),
 )
 
 
