@@ -180,12 +180,14 @@ async def fetch_index_changes(chain: str, since: int) -> IndexChanges:
     """The chain's subscriptions that changed after version `since`; with -1, all the active
     ones.
 
-    The counter is read first: a change bumps it and marks its rows in one transaction, and
-    concurrent changes queue on the counter's row, so every change up to the version read is
-    committed and among the rows read after it; a later one is seen next time. Each distinct
-    ABI is decoded from JSON once.
+    The counter is read first, and nothing else when it has not moved: a change bumps it and
+    marks its rows in one transaction, and concurrent changes queue on the counter's row, so
+    every change up to the version read is committed and among the rows read after it; a later
+    one is seen next time. Each distinct ABI is decoded from JSON once.
     """
     version = await fetch_index_version()
+    if version == since:
+        return IndexChanges(version, [], [])
     d = dialect()
     active = "s.status = 'active' AND d.status = 'active'"
     rows = await connection().execute_query_dict(

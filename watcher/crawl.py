@@ -27,7 +27,7 @@ from storage.progress import (
     set_halted,
 )
 from storage.subscription_changes import SubscriptionChanges
-from storage.subscriptions import fetch_index_changes, fetch_index_version
+from storage.subscriptions import fetch_index_changes
 from watcher import metrics
 from watcher.errors import WatcherError
 from watcher.newheads import NewHeadsListener
@@ -242,10 +242,9 @@ class ChainWatcher:
             await self._commit(self.cursor, [], [])  # confirms what is due, moves nothing
 
     async def _refresh_index(self) -> None:
-        version = await fetch_index_version()
-        if version == self.index_version:
-            return
         changes = await fetch_index_changes(self.spec.name, self.index_version)
+        if changes.version == self.index_version:
+            return
         self.reader.update(changes.active, changes.gone)
         changed = {s.subscription_id for s in changes.active}
         self.instant = frozenset(
