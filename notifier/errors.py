@@ -11,5 +11,10 @@ class DestinationRefused(NotifierError):
     """The destination may not be contacted (scheme, or an address that is not public)."""
 
 
+class DestinationForbidden(DestinationRefused):
+    """Refused whenever it is tried: the URL breaks the operator's rules, or the signing
+    secret is not one. (An address found by resolving the name may differ tomorrow.)"""
+
+
 class DestinationUnresolved(NotifierError):
     """The destination's host name did not resolve; it may later."""

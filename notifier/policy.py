@@ -34,6 +34,8 @@ class Outcome:
     retry_after_s: float | None
     latency_ms: float
     message_ref: str | None = None
+    forbidden: bool = False
+    """Nothing was sent because the destination itself is refused; no retry changes that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +74,11 @@ def decide_webhook(
     schedule_s: Sequence[float],
     jitter: float,
 ) -> Decision:
-    """The retry policy, plus what stops a webhook destination: an answer that it refuses or
-    is gone (403, 404, 410), or a delivery that failed through the whole schedule (an
-    endpoint down for days)."""
+    """The retry policy, plus what stops a webhook destination: a URL or secret it may not be
+    sent with, an answer that it refuses or is gone (403, 404, 410), or a delivery that failed
+    through the whole schedule (an endpoint down for days)."""
+    if outcome.forbidden:
+        return Decision("dead", None, outcome.error or "the destination is refused")
     if outcome.status in WEBHOOK_REFUSALS:
         reason = f"the endpoint answered {outcome.status} {WEBHOOK_REFUSALS[outcome.status]}"
         return Decision("dead", None, reason)

@@ -17,7 +17,12 @@ from multidict import CIMultiDictProxy
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 from yarl import URL
 
-from notifier.errors import DestinationRefused, DestinationUnresolved, NotifierError
+from notifier.errors import (
+    DestinationForbidden,
+    DestinationRefused,
+    DestinationUnresolved,
+    NotifierError,
+)
 from notifier.policy import Outcome
 from notifier.webhook_targets import (
     IPAddress,
@@ -93,6 +98,8 @@ class WebhookChannel:
                 target = await self._pin(url)
                 headers["Host"] = target.host_header
                 return await self._post(target, headers, body, started)
+        except DestinationForbidden as exc:
+            return Outcome(None, str(exc), None, 0.0, forbidden=True)
         except NotifierError as exc:
             return Outcome(None, str(exc), None, 0.0)
         except TimeoutError:
@@ -122,12 +129,12 @@ class WebhookChannel:
         """
         problem = check_webhook_url(url, self._targets)
         if problem is not None:
-            raise DestinationRefused(REFUSALS[problem])
+            raise DestinationForbidden(REFUSALS[problem])
         try:
             parsed = URL(url)
             port = parsed.port
         except ValueError as exc:
-            raise DestinationRefused(REFUSALS[UrlProblem.MALFORMED]) from exc
+            raise DestinationForbidden(REFUSALS[UrlProblem.MALFORMED]) from exc
         host = parsed.raw_host or ""
         addresses = await self._resolve(host, port)
         if not self._targets.trusts(host):
@@ -180,7 +187,7 @@ def _signed_headers(
         signers = [Webhook(secret) for secret in secrets]
     except (ValueError, EmptyWebhookSecretError) as exc:
         # The message names no part of the secret: errors end up in logs and the database.
-        raise DestinationRefused("the signing secret is not a valid whsec_ secret") from exc
+        raise DestinationForbidden("the signing secret is not a valid whsec_ secret") from exc
     # The library reads the timestamp as if it were UTC, whatever its zone.
     timestamp_utc = timestamp.astimezone(UTC)
     signature = " ".join(

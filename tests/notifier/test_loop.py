@@ -303,8 +303,13 @@ async def test_webhook_to_loopback_is_refused_unless_private_addresses_are_allow
     delivery = await one_delivery(receiver, clock)
     await make_notifier(targets=TargetRules(allow_http=True)).run_once()
     stored = await Delivery.get(id=delivery.id)
-    assert stored.status == "pending"
-    assert stored.last_error == REFUSALS[UrlProblem.PRIVATE]
+    assert (stored.status, stored.last_error) == ("dead", REFUSALS[UrlProblem.PRIVATE])
+    # A URL the rules refuse stops its destination at once, and its owner is told why.
+    destination = await Destination.get(id=(await stored.destination).id)
+    assert (destination.status, destination.disabled_reason) == (
+        "disabled",
+        REFUSALS[UrlProblem.PRIVATE],
+    )
     assert receiver.requests == []
     assert await attempts_of(delivery) == [(1, "network_error", None)]
 

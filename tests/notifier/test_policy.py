@@ -149,3 +149,12 @@ def test_a_webhook_failing_through_the_whole_schedule_stops_its_destination() ->
 def test_other_client_errors_end_the_delivery_but_not_the_webhook(status: int) -> None:
     decision = decide_webhook(failed(status), 1, NOW, DEFAULT_SCHEDULE_S, 0.0)
     assert (decision.status, decision.disable_destination) == ("dead", None)
+
+
+def test_a_webhook_its_rules_forbid_stops_its_destination_at_once() -> None:
+    refusal = "plain http:// webhooks are not allowed here"
+    forbidden = Outcome(None, refusal, None, 0.0, forbidden=True)
+    decision = decide_webhook(forbidden, 1, NOW, DEFAULT_SCHEDULE_S, 0.0)
+    assert (decision.status, decision.disable_destination) == ("dead", refusal)
+    unresolved = decide_webhook(failed(None), 1, NOW, DEFAULT_SCHEDULE_S, 0.0)
+    assert (unresolved.status, unresolved.disable_destination) == ("pending", None)
