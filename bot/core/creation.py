@@ -20,19 +20,26 @@ MAX_SYMBOL_CHARS = 32
 MAX_DECIMALS = 255
 
 
+async def over_quota(settings: CoreSettings, account: Account, adding: int) -> Reply | None:
+    """The refusal when `adding` more subscriptions would take the chat past its limit; with
+    `adding` 0 (a wizard about to start), when the chat cannot take even one more."""
+    kept, limit = await count_kept_subscriptions(account.owner_id), settings.quotas
+    if kept + max(adding, 1) <= limit.subscriptions_per_chat:
+        return None
+    over = (
+        text("bot.quota.subscriptions", limit=limit.subscriptions_per_chat, kept=kept, asked=adding)
+        if adding
+        else text("bot.quota.full", limit=limit.subscriptions_per_chat, kept=kept)
+    )
+    return Reply(over, ((choice("bot.choice.list", "menu:list"),),), language=account.language)
+
+
 async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order: Order) -> Reply:
     """Store the order's subscriptions (watchers reload) and say which recent events of the
     chain they would have matched. The chain port looks EVM logs up only: on a Cosmos chain
     the reply says that past events are not looked up."""
-    kept, limit = await count_kept_subscriptions(account.owner_id), settings.quotas
-    if kept + len(order.events) > limit.subscriptions_per_chat:
-        over = text(
-            "bot.quota.subscriptions",
-            limit=limit.subscriptions_per_chat,
-            kept=kept,
-            asked=len(order.events),
-        )
-        return Reply(over, ((choice("bot.choice.list", "menu:list"),),), language=account.language)
+    if (refusal := await over_quota(settings, account, len(order.events))) is not None:
+        return refusal
     destination_id = order.destination_id
     if destination_id is None:
         destination_id = await ensure_chat_destination(

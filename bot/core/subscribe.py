@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from bot.core.caller import Caller
 from bot.core.context import CoreSettings, account_of, admins_only
-from bot.core.creation import fulfil
+from bot.core.creation import fulfil, over_quota
 from bot.core.replies import Reply
 from bot.core.wizard import (
     Outcome,
@@ -30,6 +30,8 @@ async def start_wizard(settings: CoreSettings, caller: Caller, now: datetime) ->
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
+    if (refusal := await over_quota(settings, account, 0)) is not None:
+        return refusal
     previous = await _load(caller, now)
     outcome = start(previous, await _facts(settings, account), now)
     return await _finish(settings, caller, account, outcome)
@@ -50,6 +52,8 @@ async def start_wizard_with(
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
+    if (refusal := await over_quota(settings, account, 0)) is not None:
+        return refusal
     facts = await _facts(settings, account)
     previous = await _load(caller, now)
     outcome = start_at_chain(previous, chain, facts, now, filter_text, address)

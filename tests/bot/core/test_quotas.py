@@ -33,6 +33,24 @@ async def test_a_chat_keeps_no_more_subscriptions_than_allowed(
     assert "Subscribed" in render(await core.message(other, SUBSCRIBE, clock.tick()))
 
 
+async def test_a_full_chat_is_told_before_the_wizard_asks_anything(
+    db: str, lookup: FakeChainLookup, clock: Clock
+) -> None:
+    core, me = core_with(lookup, Quotas(subscriptions_per_chat=1)), person()
+    assert "Subscribed" in render(await core.message(me, SUBSCRIBE, clock.tick()))
+    full = "This chat keeps 1 subscriptions, the most it may keep (1). Delete some in /list"
+
+    for refused in (
+        await core.command(me, "subscribe", "", clock.tick()),
+        await core.action(me, "menu:subscribe", clock.tick()),
+        await core.subscribe_with(me, "mainnet", USDC, clock.tick()),
+    ):
+        assert render(refused).startswith(full)
+        assert [c.action for row in refused.choices for c in row] == ["menu:list"]
+    assert render(await core.message(me, USDC, clock.tick())).startswith("I did not understand")
+    assert await Subscription.all().count() == 1
+
+
 async def test_a_chat_keeps_no_more_webhooks_than_allowed(
     db: str, lookup: FakeChainLookup, clock: Clock
 ) -> None:
