@@ -25,6 +25,8 @@ from storage.progress import create_progress, fetch_progress, set_halted
 from tests.support.anvil import AnvilNode, free_port
 from tests.support.builders import TRANSFER_TOPIC, make_subscription
 from tests.support.database import database_url
+from tests.support.secret_watch import secret
+from tests.support.service import read_for_secrets
 from tests.support.token import TOKEN_ABI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,7 @@ BLOCKBELL = Path(sys.executable).parent / "blockbell"
 TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 TRANSFER = "Transfer(address indexed from, address indexed to, uint256 value)"
 HOOK = "https://hooks.example/blockbell"
+RPC_KEY = secret("secretsecretsecretsecret")
 
 
 def chains_toml(rpc_url: str, chain_id: int = 31337) -> str:
@@ -224,7 +227,7 @@ async def blockbell(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     )
     out, err = await process.communicate()
     assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return process.returncode, *read_for_secrets(f"blockbell {args[0]}", out, err)
 
 
 async def test_migrate_then_subscribe_three_ways_then_list_on_a_real_database(
@@ -372,12 +375,12 @@ async def test_doctor_fails_on_a_wrong_chain_id(anvil: AnvilNode, tmp_path: Path
 async def test_doctor_fails_on_a_closed_port_and_an_unmigrated_database(
     tmp_path: Path,
 ) -> None:
-    url = f"http://127.0.0.1:{free_port()}/v2/secretsecretsecretsecret"
+    url = f"http://127.0.0.1:{free_port()}/v2/{RPC_KEY}"
     code, out = await doctor(
         tmp_path, chains_toml(url), database=f"sqlite://{tmp_path / 'empty.sqlite3'}"
     )
     assert code == 1
-    assert "FAIL  chains.anvil http://127.0.0.1:" in out and "secretsecret" not in out
+    assert "FAIL  chains.anvil http://127.0.0.1:" in out and RPC_KEY not in out
     assert "migration(s) not applied: run `blockbell migrate`" in out
     assert out.splitlines()[-1] == "2 check(s) failed."
 
@@ -406,8 +409,9 @@ async def test_run_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), timeout=10)
-    assert report == {"status": "ok", "chains": {}}, err.decode()
+        out, err = await asyncio.wait_for(process.communicate(), timeout=10)
+    _, logged = read_for_secrets("blockbell run", out, err)
+    assert report == {"status": "ok", "chains": {}}, logged
     assert process.returncode == 0, err.decode()
     assert err.decode().splitlines()[-1].endswith("INFO app.cli: stopped")
 

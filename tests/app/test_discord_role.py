@@ -9,9 +9,10 @@ from app.settings import Settings
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_client import discord_pointed_at
 from tests.support.logs import service_logging
+from tests.support.secret_watch import secret
 
-GOOD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.the-token-discord-knows"
-REFUSED_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.a-token-discord-refuses"
+GOOD_TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.the-token-discord-knows")
+REFUSED_TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.a-token-discord-refuses")
 OFF = "Discord refused DISCORD_BOT_TOKEN: the Discord bot is off"
 
 

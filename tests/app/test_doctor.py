@@ -14,8 +14,9 @@ from app.settings import environment_variable_names, load_settings
 from tests.fakes.cometbft_rpc import FakeCometBft
 from tests.support.anvil import free_port
 from tests.support.cosmos_chain import CosmosChain
+from tests.support.secret_watch import secret
 
-API_KEY = "k3yk3yk3yk3yk3yk3yk3yk3y"
+API_KEY = secret("k3yk3yk3yk3yk3yk3yk3yk3y")
 ATOM = '{ base = "uatom", display = "ATOM", exponent = 6 }'
 
 

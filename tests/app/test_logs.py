@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from app.logs import setup_logging
+from tests.support.secret_watch import secret
 
-BOT_TOKEN = "7012345678:AAHk3-abcdefghijklmnopqrstuvwxyz01234"
-CONFIGURED = "discord-token-Zm9vYmFyYmF6cXV4"
+BOT_TOKEN = secret("7012345678:AAHk3-abcdefghijklmnopqrstuvwxyz01234")
+CONFIGURED = secret("discord-token-Zm9vYmFyYmF6cXV4")
 
 
 @pytest.fixture(autouse=True)

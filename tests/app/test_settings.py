@@ -13,11 +13,12 @@ from app.settings import (
     environment_variable_names,
     load_settings,
 )
+from tests.support.secret_watch import secret
 from watcher.cosmos_denoms import Denom
 from watcher.types import ChainSpec
 
 ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "k3yk3yk3yk3yk3yk3yk3yk3y"
+API_KEY = secret("k3yk3yk3yk3yk3yk3yk3yk3y")
 GOOD_CHAIN = 'family = "evm"\nchain_id = 1\nrpc_urls = ["https://rpc.example"]\n'
 ATOM = '{ base = "uatom", display = "ATOM", exponent = 6 }'
 GOOD_COSMOS = (

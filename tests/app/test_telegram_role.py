@@ -8,9 +8,10 @@ from app.settings import Settings
 from app.telegram_role import run_telegram_bot
 from tests.fakes.telegram_chat import ChatTelegram
 from tests.support.logs import service_logging
+from tests.support.secret_watch import secret
 
-GOOD_TOKEN = "1111:the-token-telegram-knows"
-REFUSED_TOKEN = "2222:a-token-telegram-refuses"
+GOOD_TOKEN = secret("1111:the-token-telegram-knows")
+REFUSED_TOKEN = secret("2222:a-token-telegram-refuses")
 
 
 async def test_a_refused_token_turns_the_bot_off_without_showing_it(

@@ -14,9 +14,10 @@ from storage.db import close_database
 from tests.fakes.cometbft_rpc import FakeCometBft
 from tests.fakes.telegram_chat import ChatTelegram, Person
 from tests.support.cosmos_chain import CosmosChain, transfer
+from tests.support.secret_watch import secret
 from tests.support.service import ServiceProcess, service_env
 
-TOKEN = "4343:e2e-token-of-the-cosmos-bot"
+TOKEN = secret("4343:e2e-token-of-the-cosmos-bot")
 CHAT = 7101
 SERVICE_START_S = 30.0
 NOTIFICATION_S = 30.0

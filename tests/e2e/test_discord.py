@@ -18,10 +18,11 @@ from tests.fakes.discord_api import FakeDiscord, FakeMessage, InteractionRecord
 from tests.fakes.discord_interactions import submit_modal
 from tests.support.anvil import AnvilNode
 from tests.support.discord_guild import ADMIN, ALERTS, GENERAL, GUILD, MEMBER
+from tests.support.secret_watch import secret
 from tests.support.service import ServiceProcess, service_env, write_chain_config
 from tests.support.token import Token
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.e2e.discord-bot-token"
+TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.e2e.discord-bot-token")
 RECIPIENT = "0x" + "3c" * 20
 SERVICE_START_S = 30.0
 ANSWER_S = 15.0

@@ -11,10 +11,11 @@ from locales import translate
 from storage.models import Lease
 from tests.fakes.telegram_chat import ChatTelegram, Person
 from tests.support.anvil import AnvilNode
+from tests.support.secret_watch import secret
 from tests.support.service import ServiceProcess, service_env, write_chain_config
 from tests.support.watching import wait_until
 
-TOKEN = "4343:e2e-token-of-the-leader-bot"
+TOKEN = secret("4343:e2e-token-of-the-leader-bot")
 CHAT = 7101
 SERVICE_START_S = 30.0
 TAKEOVER_S = 15.0

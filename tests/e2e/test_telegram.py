@@ -13,10 +13,11 @@ from locales import translate
 from storage.db import close_database
 from tests.fakes.telegram_chat import ChatTelegram, Person
 from tests.support.anvil import DEV_ACCOUNT, AnvilNode
+from tests.support.secret_watch import secret
 from tests.support.service import ServiceProcess, service_env, write_chain_config
 from tests.support.token import Token
 
-TOKEN = "4242:e2e-token-of-the-test-bot"
+TOKEN = secret("4242:e2e-token-of-the-test-bot")
 CHAT = 7001
 RECIPIENT = "0x" + "3c" * 20
 SERVICE_START_S = 30.0

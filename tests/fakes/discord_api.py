@@ -35,10 +35,11 @@ from tests.fakes.discord_messaging import Messaging
 from tests.fakes.discord_rest import RestApi
 from tests.fakes.discord_rules import Faults, RateLimits
 from tests.fakes.discord_state import ADMINISTRATOR, DiscordState, FakeMessage, GuildSpec
+from tests.support.secret_watch import secret
 
 __all__ = ["ApiError", "FakeDiscord", "FakeMessage", "GuildSpec", "InteractionRecord"]
 
-DEFAULT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.discord-bot-token"
+DEFAULT_TOKEN = secret("MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.discord-bot-token")
 DEFAULT_APPLICATION_ID = 1_100_000_000_000_000_001
 
 

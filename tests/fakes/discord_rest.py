@@ -18,6 +18,7 @@ from tests.fakes.discord_limits import ApiError, Json, check_commands
 from tests.fakes.discord_messaging import Call, Messaging
 from tests.fakes.discord_rules import RateLimited, RateLimits
 from tests.fakes.discord_state import DiscordState, user_json
+from tests.support.secret_watch import WATCH
 
 Handler = Callable[[Call], Awaitable[Any]]
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -44,6 +45,7 @@ class RestApi:
             if bot and request.headers.get("Authorization") != f"Bot {self.token}":
                 raise ApiError(401, 0, "401: Unauthorized")
             body = await _read_body(request)
+            WATCH.look_at_json(body, f"a Discord {request.method} {path}", kind="bot requests")
             # A webhook's routes are limited per webhook and token (Discord's major parameter).
             webhook = params.get("webhook_id", "") + params.get("token", "")
             major = params.get("channel_id") or webhook

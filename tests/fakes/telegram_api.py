@@ -19,6 +19,7 @@ from tests.fakes.telegram_html import visible_text
 from tests.fakes.telegram_limits import SendRecord, SendRules
 from tests.fakes.telegram_objects import ApiError, ChatId, ChatMessage, Json
 from tests.fakes.telegram_store import ChatStore
+from tests.support.secret_watch import WATCH, secret
 
 __all__ = [
     "ApiError",
@@ -29,6 +30,8 @@ __all__ = [
     "SendRecord",
     "visible_text",
 ]
+
+DEFAULT_TOKEN = secret("123456:TEST-token")
 
 
 class FakeTelegram(ChatStore, SendRules):
@@ -50,7 +53,7 @@ class FakeTelegram(ChatStore, SendRules):
         """getUpdates requests ended by a newer one, as Telegram does: two pollers."""
 
     @classmethod
-    async def start(cls, token: str = "123456:TEST-token") -> FakeTelegram:
+    async def start(cls, token: str = DEFAULT_TOKEN) -> FakeTelegram:
         fake = cls(token)
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", fake._handle_method)
@@ -80,11 +83,13 @@ class FakeTelegram(ChatStore, SendRules):
     async def _handle_method(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return _answer_error(ApiError(401, "Unauthorized"))
-        handler = self._methods().get(request.match_info["method"].lower())
+        method = request.match_info["method"]
+        handler = self._methods().get(method.lower())
         if handler is None:
             return _answer_error(ApiError(404, "Not Found"))
         try:
             params = await _read_params(request)
+            WATCH.look_at_json(params, f"a Telegram {method} call", kind="bot requests")
             return _answer(await handler(params))
         except ApiError as exc:
             return _answer_error(exc)

@@ -13,8 +13,9 @@ import pytest
 from tests.fakes.discord_api import FakeDiscord, GuildSpec, InteractionRecord
 from tests.fakes.discord_client import discord_pointed_at, running_client
 from tests.fakes.discord_interactions import submit_modal
+from tests.support.secret_watch import secret
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.api-test-token"
+TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.api-test-token")
 APP_ID = 1_100_000_000_000_000_001
 GUILD_ID, CHANNEL_ID, OTHER_ID = (
     1_200_000_000_000_000_001,

@@ -11,8 +11,9 @@ from discord import app_commands
 
 from tests.fakes.discord_api import FakeDiscord, GuildSpec
 from tests.fakes.discord_client import discord_pointed_at, running_client
+from tests.support.secret_watch import secret
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.gateway-test-token"
+TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.gateway-test-token")
 APP_ID = 1_100_000_000_000_000_001
 GUILD_ID, CHANNEL_ID = 1_200_000_000_000_000_001, 1_200_000_000_000_000_011
 ALICE, BOB = 1_300_000_000_000_000_001, 1_300_000_000_000_000_002

@@ -18,8 +18,9 @@ from telegram.error import (
 )
 
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.secret_watch import secret
 
-TOKEN = "123456:TEST-token"
+TOKEN = secret("123456:TEST-token")
 
 
 @pytest.fixture

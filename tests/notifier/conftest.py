@@ -17,8 +17,9 @@ from notifier.telegram_limits import TelegramLimits
 from notifier.webhook_targets import TargetRules
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.support.secret_watch import secret
 
-BOT_TOKEN = "123456:TEST-token"
+BOT_TOKEN = secret("123456:TEST-token")
 SCHEDULE_S = (0, 10, 20)
 CHAINS = {"anvil": ChainInfo(chain_id=31337, explorer_url="https://explorer.example/")}
 

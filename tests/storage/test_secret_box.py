@@ -10,8 +10,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from storage.secret_box import SecretBox, SecretUnreadable, check_key, key_from_file
+from tests.support.secret_watch import secret
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SECRET = secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 
 
 def new_key() -> str:

@@ -24,12 +24,13 @@ import asyncpg
 
 from storage.db import close_database, open_database
 from storage.secret_box import use_secret_keys
+from tests.support.secret_watch import secret
 
 ADMIN_URL = os.environ.get(
     "BLOCKBELL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 SQLITE_NAME = "blockbell.sqlite3"
-LOCAL_SECRET_KEY = "n0uqsd4DTxTsSVIlBuvVYUe2YQ8dQsBRtP55Hm7vtE4="
+LOCAL_SECRET_KEY = secret("n0uqsd4DTxTsSVIlBuvVYUe2YQ8dQsBRtP55Hm7vtE4=")
 """Seals webhook secrets in tests and benchmarks, in-process and in the services they start,
 so that each side opens what the other sealed."""
 

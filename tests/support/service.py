@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.support.anvil import free_port
 from tests.support.database import LOCAL_SECRET_KEY
+from tests.support.secret_watch import WATCH
 
 BLOCKBELL = str(Path(sys.executable).parent / "blockbell")
 
@@ -53,7 +54,16 @@ async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
         BLOCKBELL, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await process.communicate()
-    return process.returncode or 0, out.decode(), err.decode()
+    return process.returncode or 0, *read_for_secrets(f"blockbell {args[0]}", out, err)
+
+
+def read_for_secrets(command: str, out: bytes, err: bytes) -> tuple[str, str]:
+    """A process's output as text, read by the secret watch: what it prints may show a
+    signing secret to its owner, what it logs to stderr shows none."""
+    printed, logged = out.decode(), err.decode()
+    WATCH.look(printed, f"what {command} printed", kind="process outputs", shapes=False)
+    WATCH.look(logged, f"what {command} logged", kind="process outputs")
+    return printed, logged
 
 
 # `docker stop` and systemd send SIGKILL 10 s after SIGTERM: a clean stop must finish well
@@ -82,6 +92,7 @@ class ServiceProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
+        WATCH.look(self.log(), f"the log of {self.log_path.name}", kind="process outputs")
 
     async def stop(self) -> int:
         assert self.process is not None
@@ -92,6 +103,7 @@ class ServiceProcess:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+        WATCH.look(self.log(), f"the log of {self.log_path.name}", kind="process outputs")
         return self.process.returncode or 0
 
     def log(self) -> str:

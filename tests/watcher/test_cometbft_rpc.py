@@ -15,12 +15,13 @@ import pytest
 from tests.fakes.cometbft_rpc import FakeCometBft
 from tests.support.anvil import free_port
 from tests.support.cosmos_chain import CosmosChain, failed, transfer
+from tests.support.secret_watch import secret
 from watcher.cometbft_rpc import CometBftClient, HeightPruned
 from watcher.rpc_errors import RpcTransient
 
 CROESEID_BLOCK = Path(__file__).parents[1] / "fixtures/cosmos/cometbft-0.34"
 CROESEID_BLOCK /= "block_croeseid_377673_msgsend.json"
-SECRET = "k3y-5ecret-abc"
+SECRET = secret("k3y-5ecret-abc")
 
 
 def build_chain(blocks: int = 30) -> CosmosChain:

@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 
 from tests.fakes.rpc_proxy import RpcProxy
 from tests.support.anvil import AnvilNode, free_port
+from tests.support.secret_watch import secret
 from tests.support.token import Token
 from watcher.rpc import RpcClient
 from watcher.rpc_errors import (
@@ -286,7 +287,7 @@ async def test_a_node_may_suggest_the_same_range_again(
     assert refused.value.suggested == (1, head)
 
 
-SECRETS = ("SECRET-PATH-KEY", "SECRET-QUERY-KEY", "SECRET-PASSWORD")
+SECRETS = tuple(map(secret, ("SECRET-PATH-KEY", "SECRET-QUERY-KEY", "SECRET-PASSWORD")))
 
 
 def with_secrets(base_url: str) -> str:

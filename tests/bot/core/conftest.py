@@ -15,6 +15,7 @@ from bot.core.ports import ContractInfo
 from bot.core.replies import Choice, Reply, Text
 from locales import translate
 from storage.subscriptions import ActiveSubscription
+from tests.support.secret_watch import WATCH
 from watcher.types import ChainEvent
 
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
@@ -64,7 +65,9 @@ def group_member(user: str, admin: bool, chat: str = "-500") -> Caller:
 
 def render(reply: Reply) -> str:
     """The message as the user reads it: the text, then each extra paragraph."""
-    return "\n\n".join(_rendered(reply.language, item) for item in (reply.text, *reply.extra))
+    shown = "\n\n".join(_rendered(reply.language, item) for item in (reply.text, *reply.extra))
+    WATCH.look(shown, "a reply of the bot", kind="bot replies", shapes=False)
+    return shown
 
 
 def _rendered(language: str, item: Text) -> str:

@@ -17,10 +17,11 @@ from tests.bot.core.conftest import (
     person,
     render,
 )
+from tests.support.secret_watch import secret
 
 NOT_FOUND = "There is no such subscription or destination here. /list shows what this chat has."
 ADMINS_ONLY = "Only the admins of this chat can change"
-TOKEN = "Xy9-secret_TOKEN-of-the-webhook"
+TOKEN = secret("Xy9-secret_TOKEN-of-the-webhook")
 DISCORD_HOOK = f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}"
 HOW_TO_COPY = "Server Settings → Integrations → Webhooks"
 GONE = "the receiver answered 410 Gone"

@@ -19,8 +19,9 @@ from tests.fakes.discord_api import FakeDiscord, FakeMessage, InteractionRecord
 from tests.fakes.discord_client import discord_pointed_at, running_client
 from tests.fakes.discord_interactions import submit_modal
 from tests.support.discord_guild import ALERTS, GENERAL, GUILD, GUILD_ID
+from tests.support.secret_watch import secret
 
-TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.bot-over-fake-token"
+TOKEN = secret("MTEwMDAwMDAwMDAwMDAwMDAwMQ.fake.bot-over-fake-token")
 APP_ID = 1_100_000_000_000_000_001
 # The channel the tests talk in, and another one of the same server.
 CHANNEL, OTHER = ALERTS, GENERAL

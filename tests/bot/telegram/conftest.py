@@ -12,8 +12,9 @@ from bot.core.ports import ContractInfo
 from bot.telegram.app import build_application, start_bot, stop_bot
 from tests.bot.core.conftest import FakeChainLookup, lookup_with_tokens
 from tests.fakes.telegram_chat import ChatTelegram
+from tests.support.secret_watch import secret
 
-TOKEN = "123456:SECRET-token-of-the-test-bot"
+TOKEN = secret("123456:SECRET-token-of-the-test-bot")
 # A contract whose lookup fails unexpectedly (a broken chain port), to exercise the error path.
 BROKEN = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
 # mainnet has an explorer, base has none.
