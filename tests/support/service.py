@@ -12,9 +12,16 @@ from typing import Any
 
 from tests.support.anvil import free_port
 from tests.support.database import LOCAL_SECRET_KEY
-from tests.support.secret_watch import WATCH
+from tests.support.secret_watch import WATCH, secret
 
 BLOCKBELL = str(Path(sys.executable).parent / "blockbell")
+# Providers put keys in RPC URLs; the service is given one so that the secret watch can tell
+# that no log line shows it.
+RPC_KEY = secret("the-rpc-providers-key-0123456789")
+
+
+def with_key(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}apikey={RPC_KEY}"
 
 
 def write_chain_config(path: Path, rpc_url: str, ws_url: str | None, **options: Any) -> Path:
@@ -22,11 +29,11 @@ def write_chain_config(path: Path, rpc_url: str, ws_url: str | None, **options: 
         "[chains.anvil]",
         'family = "evm"',
         "chain_id = 31337",
-        f'rpc_urls = ["{rpc_url}"]',
+        f'rpc_urls = ["{with_key(rpc_url)}"]',
         'explorer_url = "https://explorer.test"',
     ]
     if ws_url:
-        lines.append(f'ws_url = "{ws_url}"')
+        lines.append(f'ws_url = "{with_key(ws_url)}"')
     lines += [f"{key} = {json.dumps(value)}" for key, value in options.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
