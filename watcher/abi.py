@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import reprlib
 from typing import Any
 
 import orjson
@@ -23,14 +24,17 @@ _ALIASES = {
     "byte": "bytes1",
 }
 _ADDRESS_RE = re.compile(r"0x([0-9a-fA-F]{40})")
-_NAME_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+MAX_NAME_CHARS = 64
+"""Longer event and argument names are refused: they must fit a button and a stored row."""
+_NAME_RE = re.compile(rf"[A-Za-z_$][A-Za-z0-9_$]{{0,{MAX_NAME_CHARS - 1}}}")
 _ELEMENTARY_RE = re.compile(r"([a-z]+)([0-9]+(?:x[0-9]+)?)?((?:\[[0-9]*\])*)")
 _ARRAYS_RE = re.compile(r"(?:\[[0-9]*\])*")
 
 
 def shown(value: Any) -> str:
-    """`value` as text for a message, cut to 80 characters."""
-    text = value if isinstance(value, str) else repr(value)
+    """`value` as text for a message, cut to 80 characters (reprlib: JSON nested a thousand
+    deep has no repr within Python's recursion limit)."""
+    text = value if isinstance(value, str) else reprlib.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -133,14 +137,16 @@ def _normalize_type(raw: dict[str, Any], depth: int) -> dict[str, Any]:
 
 def _normalize_inputs(raw_inputs: list[Any], depth: int, top: bool) -> list[dict[str, Any]]:
     inputs: list[dict[str, Any]] = []
+    names: set[str] = set()
     for index, raw in enumerate(raw_inputs):
         if not isinstance(raw, dict):
             raise _EntryProblem("inputs", raw, "an object with name, type and indexed")
         name = raw.get("name") or f"arg{index}"
         if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
             raise _EntryProblem("name", name, "an identifier such as value")
-        if any(other["name"] == name for other in inputs):
+        if name in names:
             raise _EntryProblem("name", name, "argument names used only once")
+        names.add(name)
         item = {"name": name, **_normalize_type(raw, depth)}
         if top:
             item["indexed"] = raw.get("indexed", False)

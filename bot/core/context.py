@@ -62,9 +62,14 @@ def admins_only(account: Account) -> Reply:
     return Reply(text("bot.group.admins_only"), language=account.language)
 
 
+MAX_ID = 2**31 - 1
+"""The largest id a database integer column holds."""
+
+
 def parse_id(value: str) -> int | None:
     """A positive database id from an action or a command argument, else None."""
     value = value.strip().lstrip("#")
-    if not value.isdecimal() or len(value) > 12:
+    if not value.isdecimal() or len(value) > len(str(MAX_ID)):
         return None
-    return int(value)
+    number = int(value)
+    return number if number <= MAX_ID else None

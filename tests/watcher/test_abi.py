@@ -197,6 +197,7 @@ def test_parse_abi_json_rejects_documents_that_are_not_abis(text: str | bytes, k
         ([{"name": "a", "type": "tuple", "components": []}], "components"),
         ([{"name": "a", "type": "uint256"}, {"name": "a", "type": "bool"}], "name"),
         ([{"name": "a b", "type": "uint256"}], "name"),
+        ([{"name": "a" * 65, "type": "uint256"}], "name"),
         ([{"name": n, "type": "uint256", "indexed": True} for n in "abcd"], "inputs"),
         ("uint256", "inputs"),
     ],
@@ -705,3 +706,30 @@ def test_storable_args_turns_integers_into_decimal_strings_recursively() -> None
     }
     assert orjson.loads(orjson.dumps(stored)) == stored
     assert args["value"] == 2**255
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 1000 + "]" * 1000,
+        '[{"type":"event","name":' + '{"a":' * 1000 + "1" + "}" * 1001 + "]",
+        '{"abi":' + "[" * 1020 + "]" * 1020 + "}",
+    ],
+)
+def test_json_nested_as_deep_as_the_parser_allows_is_refused_not_a_crash(text: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_abi_json(text)
+    assert len(caught.value.params.get("value", "")) <= 80
+
+
+def test_an_event_with_thousands_of_arguments_is_read_in_linear_time() -> None:
+    inputs = [{"name": f"a{n}", "type": "uint8"} for n in range(30_000)]
+    (event,) = parse_abi_json(json.dumps([{"type": "event", "name": "Wide", "inputs": inputs}]))
+    assert len(event["inputs"]) == 30_000
+
+
+def test_a_name_longer_than_a_button_can_show_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_abi_json(json.dumps([{"type": "event", "name": "E" * 65, "inputs": []}]))
+    assert caught.value.params["field"] == "name"
+    assert parse_abi_json(json.dumps([{"type": "event", "name": "E" * 64, "inputs": []}]))

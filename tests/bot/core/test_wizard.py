@@ -129,7 +129,11 @@ async def test_every_step_answers_wrong_input_clearly_and_continues(
     assert "is not valid at character" in render(reply)
     deposit = _event("Deposit", ("who", "address", True), ("amount", "uint256", False))
     artifact = {"abi": [deposit, _event("Sweep")]}
-    reply = await core.file(me, "Vault.json", 300, orjson.dumps(artifact), clock.tick())
+    reply = await core.file(me, "Vault.json", 2000, b"[" * 1000 + b"]" * 1000, clock.tick())
+    assert "ABI entry 0" in render(reply)
+    # Saved by an editor that writes a byte order mark first.
+    with_bom = b"\xef\xbb\xbf" + orjson.dumps(artifact)
+    reply = await core.file(me, "Vault.json", 300, with_bom, clock.tick())
     assert "Choose the events to watch" in render(reply)
 
     reply = await core.message(me, "Withdraw", clock.tick())
