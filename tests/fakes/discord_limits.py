@@ -26,6 +26,12 @@ NONCE_MAX = 25
 CHOICES_MAX = 25
 COMMAND_OPTIONS_MAX = 25
 COMMANDS_PER_SCOPE_MAX = 100
+CUSTOM_ID_MAX = 100
+BUTTON_LABEL_MAX = 80
+LINK_URL_MAX = 512
+SELECT_TEXT_MAX = 100
+SELECT_PLACEHOLDER_MAX = 150
+BUTTON, STRING_SELECT, LINK_STYLE = 2, 3, 5
 
 # Discord accepts only these locale keys in name_localizations / description_localizations.
 LOCALES = frozenset(
@@ -53,7 +59,7 @@ class ApiError(Exception):
 def check_message(payload: Json, *, interaction: bool = False) -> None:
     """Raise the error Discord gives for a message that breaks a limit or says nothing."""
     problems = [*_content_problems(payload), *_embeds_problems(payload.get("embeds") or [])]
-    problems += _components_problems(payload.get("components") or [])
+    problems += components_problems(payload.get("components") or [])
     nonce = payload.get("nonce")
     if nonce is not None and len(str(nonce)) > NONCE_MAX:
         problems.append((("nonce",), "BASE_TYPE_MAX_LENGTH", f"Must be {NONCE_MAX} or fewer."))
@@ -65,7 +71,7 @@ def check_message(payload: Json, *, interaction: bool = False) -> None:
 
 def check_edit(payload: Json) -> None:
     problems = [*_content_problems(payload), *_embeds_problems(payload.get("embeds") or [])]
-    raise_problems(problems + _components_problems(payload.get("components") or []))
+    raise_problems(problems + components_problems(payload.get("components") or []))
 
 
 def check_choices(choices: list[Json]) -> None:
@@ -160,22 +166,70 @@ def _embed_size(embed: Json) -> int:
     return sum(len(text) for text in texts)
 
 
-def _components_problems(rows: list[Json]) -> list[Problem]:
+def components_problems(rows: list[Json]) -> list[Problem]:
+    """Action rows of buttons and select menus: layout, custom ids used once, labels, links,
+    options."""
     if len(rows) > 5:
         return [(("components",), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")]
     problems: list[Problem] = []
+    seen: set[str] = set()
     for row_index, row in enumerate(rows):
         children = row.get("components") or []
         path = ("components", str(row_index), "components")
         if len(children) > 5 or (len(children) > 1 and any(c.get("type") != 2 for c in children)):
             problems.append((path, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "Component layout too wide"))
         for index, child in enumerate(children):
-            where = (*path, str(index))
-            problems += _length((*where, "custom_id"), str(child.get("custom_id") or "x"), 1, 100)
-            problems += _length((*where, "label"), str(child.get("label") or ""), 0, 80)
-            if len(child.get("options") or []) > CHOICES_MAX:
-                message = f"Must be {CHOICES_MAX} or fewer in length."
-                problems.append(((*where, "options"), "BASE_TYPE_MAX_LENGTH", message))
+            problems += _component_problems((*path, str(index)), child, seen)
+    return problems
+
+
+def _component_problems(path: tuple[str, ...], child: Json, seen: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    custom_id = child.get("custom_id")
+    if custom_id is not None:
+        if custom_id in seen:
+            problems.append((path, "COMPONENT_CUSTOM_ID_DUPLICATED", "Duplicate custom id"))
+        seen.add(custom_id)
+        problems += _length((*path, "custom_id"), str(custom_id), 1, CUSTOM_ID_MAX)
+    if child.get("type") == STRING_SELECT:
+        problems += _select_problems(path, child)
+    elif child.get("type") == BUTTON:
+        problems += _button_problems(path, child)
+    return problems
+
+
+def _button_problems(path: tuple[str, ...], button: Json) -> list[Problem]:
+    label = str(button.get("label") or "")
+    problems = _length((*path, "label"), label, 0, BUTTON_LABEL_MAX)
+    if not label.strip() and not button.get("emoji"):
+        problems.append((path, "BUTTON_COMPONENT_INVALID", "A button needs a label or an emoji"))
+    is_link = button.get("style") == LINK_STYLE
+    if is_link != ("url" in button) or is_link == ("custom_id" in button):
+        problems.append((path, "BUTTON_COMPONENT_INVALID", "A link has a url, others a custom id"))
+    if is_link:
+        problems += _length((*path, "url"), str(button.get("url") or ""), 1, LINK_URL_MAX)
+    return problems
+
+
+def _select_problems(path: tuple[str, ...], select: Json) -> list[Problem]:
+    options: list[Json] = select.get("options") or []
+    placeholder = str(select.get("placeholder") or "")
+    problems = _length((*path, "placeholder"), placeholder, 0, SELECT_PLACEHOLDER_MAX)
+    if not 1 <= len(options) <= CHOICES_MAX:
+        problems.append(((*path, "options"), "BASE_TYPE_BAD_LENGTH", "Must be 1 to 25 options"))
+    least, most = int(select.get("min_values", 1)), int(select.get("max_values", 1))
+    if not 0 <= least <= most <= max(len(options), 1) or most > CHOICES_MAX:
+        problems.append(((*path, "max_values"), "NUMBER_TYPE_MAX", f"{least} to {most} values"))
+    if sum(1 for option in options if option.get("default")) > most:
+        problems.append(((*path, "options"), "SELECT_DEFAULTS_EXCEEDED", "Too many defaults"))
+    values = [option.get("value") for option in options]
+    if len(set(values)) != len(values):
+        problems.append(((*path, "options"), "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED", "Dup"))
+    for index, option in enumerate(options):
+        where = (*path, "options", str(index))
+        for key, least_chars in (("label", 1), ("value", 1), ("description", 0)):
+            text = str(option.get(key) or "")
+            problems += _length((*where, key), text, least_chars, SELECT_TEXT_MAX)
     return problems
 
 

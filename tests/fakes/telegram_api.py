@@ -163,8 +163,8 @@ class FakeTelegram(ChatStore, SendRules):
         stored = [m for m in self.chats.get(chat_id, []) if m.message_id == message_id]
         if not stored:
             raise ApiError(400, "Bad Request: message to edit not found")
-        edited = self._message(chat_id, params["text"], params.get("parse_mode"), None)
         markup = params.get("reply_markup")
+        edited = self._message(chat_id, params["text"], params.get("parse_mode"), markup)
         if (edited.html, edited.text, markup) == (
             stored[0].html,
             stored[0].text,

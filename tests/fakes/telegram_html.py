@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from tests.fakes.telegram_objects import ApiError
@@ -35,9 +36,18 @@ class _VisibleText(HTMLParser):
         self.parts.append(data)
 
 
+# Telegram knows the numeric entities and these four named ones; any other <, > or & must be
+# written as one of them.
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
+_TAG = re.compile(r"</?[a-z][a-z-]*(?:\s[^<>]*)?>")
+
+
 def visible_text(text: str, parse_mode: str | None) -> str:
     if (parse_mode or "").upper() != "HTML":
         return text
+    bare = _ENTITY.sub("", _TAG.sub("", text))
+    if at := next((c for c in bare if c in "<>&"), None):
+        raise ApiError(400, f"Bad Request: can't parse entities: unescaped {at!r}")
     parser = _VisibleText()
     parser.feed(text)
     parser.close()

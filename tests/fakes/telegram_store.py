@@ -13,6 +13,7 @@ from tests.fakes.telegram_html import visible_text
 from tests.fakes.telegram_objects import ApiError, ChatId, ChatMessage, Json
 
 MAX_MESSAGE_CHARS = 4096
+CALLBACK_DATA_MAX_BYTES = 64
 
 
 class ChatStore:
@@ -67,11 +68,7 @@ class ChatStore:
     def _message(
         self, chat_id: ChatId, text: str, parse_mode: Any, markup: Any, sender: Json | None = None
     ) -> ChatMessage:
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        visible = visible_text(text, parse_mode)
-        if len(visible) > MAX_MESSAGE_CHARS:
-            raise ApiError(400, "Bad Request: message is too long")
+        visible = check_message(text, parse_mode, markup)
         ids = self._message_ids.setdefault(chat_id, itertools.count(1))
         html = text if (parse_mode or "").upper() == "HTML" else None
         return ChatMessage(
@@ -111,3 +108,33 @@ def _chat(chat_id: ChatId) -> Json:
         return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
     kind = "supergroup" if str(chat_id).startswith(("-100", "@")) else "group"
     return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+
+
+def check_message(text: str, parse_mode: Any, markup: Json | None) -> str:
+    """The text the user reads of a message, or the error Telegram answers for it."""
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    visible = visible_text(text, parse_mode)
+    if not visible.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    # Telegram counts UTF-16 code units: an emoji is two.
+    if len(visible.encode("utf-16-le", "surrogatepass")) // 2 > MAX_MESSAGE_CHARS:
+        raise ApiError(400, "Bad Request: message is too long")
+    check_keyboard(markup)
+    return visible
+
+
+def check_keyboard(markup: Json | None) -> None:
+    """What Telegram refuses in an inline keyboard: an empty button text, a button with no
+    action or two, callback data outside 1 to 64 bytes."""
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+            data, url = button.get("callback_data"), button.get("url")
+            if (data is None) == (url is None):
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button")
+            if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_MAX_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

@@ -72,6 +72,28 @@ async def test_bad_html_and_long_messages_are_bad_requests(bot: Bot) -> None:
         await bot.send_message(42, "<div>x</div>", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match=r"(?i)too long"):
         await bot.send_message(42, "x" * 4097)
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
+        await bot.send_message(42, "😀" * 2049)  # 4,098 UTF-16 units
+    for unescaped in ("fees & gas", "1 < 2", "<b>a</b> &nbsp;"):
+        with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
+            await bot.send_message(42, unescaped, parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=r"(?i)text is empty"):
+        await bot.send_message(42, "<b> </b>", parse_mode=ParseMode.HTML)
+
+
+@pytest.mark.parametrize(
+    "button",
+    [
+        InlineKeyboardButton("Mute", callback_data="é" * 33),
+        InlineKeyboardButton(" ", callback_data="mute:1"),
+        InlineKeyboardButton("Nothing"),
+    ],
+)
+async def test_keyboards_telegram_refuses_are_bad_requests(
+    bot: Bot, button: InlineKeyboardButton
+) -> None:
+    with pytest.raises(BadRequest):
+        await bot.send_message(42, "hi", reply_markup=InlineKeyboardMarkup([[button]]))
 
 
 async def test_updates_are_long_polled_and_confirmed_by_offset(

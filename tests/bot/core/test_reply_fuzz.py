@@ -35,9 +35,10 @@ from bot.core.wizard_types import MAX_ABI_BYTES, FileInput, WizardFacts
 from bot.telegram.render import Rendered
 from tests.bot.core.conftest import NFT, PLAIN, START, USDC, WALLET, Clock, action, person
 from tests.bot.test_input_fuzz import HOSTILE, PIECES
+from tests.fakes.discord_limits import components_problems
 from tests.fakes.telegram_objects import ApiError as TelegramError
 from tests.support.builders import ERC20_ABI
-from tests.support.rendering import assert_renders, check_telegram, components_problems
+from tests.support.rendering import assert_renders, check_telegram
 
 T = TypeVar("T")
 # Python's own limit, which the bot runs with. Hypothesis raises it while a test runs, which
@@ -617,7 +618,7 @@ ONE_OPTION = [{"label": "a", "value": "a"}]
     ],
 )
 def test_the_discord_checks_refuse_what_discord_refuses(component: dict[str, Any]) -> None:
-    assert components_problems([component])
+    assert components_problems([{"type": 1, "components": [component]}])
 
 
 def test_a_long_reply_full_of_markup_renders() -> None:
