@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     commands_per_minute: int = _from_environment(
         "BLOCKBELL_COMMANDS_PER_MINUTE", 30, "a whole number >= 1 such as 30", ge=1
     )
+    max_subscriptions_per_person: int = _from_environment(
+        "BLOCKBELL_MAX_SUBSCRIPTIONS_PER_PERSON", 1000, "a whole number >= 1 such as 1000", ge=1
+    )
+    max_webhooks_per_person: int = _from_environment(
+        "BLOCKBELL_MAX_WEBHOOKS_PER_PERSON", 50, "a whole number >= 0 such as 50", ge=0
+    )
     webhook_allow_http: bool = _from_environment(
         "BLOCKBELL_WEBHOOK_ALLOW_HTTP", False, "true or false"
     )
@@ -168,7 +174,13 @@ class Settings(BaseSettings):
 
     @property
     def quotas(self) -> Quotas:
-        return Quotas(self.max_subscriptions, self.max_webhooks, self.commands_per_minute)
+        return Quotas(
+            subscriptions_per_chat=self.max_subscriptions,
+            webhooks_per_chat=self.max_webhooks,
+            commands_per_minute=self.commands_per_minute,
+            subscriptions_per_person=self.max_subscriptions_per_person,
+            webhooks_per_person=self.max_webhooks_per_person,
+        )
 
     @property
     def webhook_targets(self) -> TargetRules:

@@ -108,13 +108,16 @@ class Subscription(Model):
     is marked provisional, then confirmed or reverted."""
     created_at = fields.DatetimeField(auto_now_add=True)
     index_version = fields.BigIntField(default=0)
+    added_by = fields.CharField(max_length=96, null=True)
+    """The person who made it (`platform:user id`), for the limit one person has across
+    chats; none when made from the command line."""
     """The subscriptions counter (IndexVersion) when this row, its destination's status or
     anything else a watcher matches on last changed: watchers read only what moved past the
     version they hold."""
 
     class Meta:
         table = "subscriptions"
-        indexes = (("chain", "index_version"),)
+        indexes = (("chain", "index_version"), ("added_by", "status"))
 
 
 class IndexVersion(Model):

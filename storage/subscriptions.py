@@ -29,6 +29,8 @@ INDEX_NAME = "subscriptions"
 # Watchers on PostgreSQL may LISTEN here to reload at once instead of at their next poll.
 NOTIFY_CHANNEL = "blockbell_subscriptions"
 SUBSCRIPTION_STATUSES = ("active", "paused", "deleted")
+KEPT = ("active", "paused")
+"""The statuses of subscriptions that count against a limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +303,7 @@ async def create_subscriptions(
     symbol: str | None = None,
     decimals: int | None = None,
     instant: bool = False,
+    added_by: str | None = None,
 ) -> list[int]:
     """One contract (with its token's symbol and decimals, when known) and a subscription per
     event for an existing destination of the owner, in one transaction that also tells
@@ -326,6 +329,7 @@ async def create_subscriptions(
                 selector=event.selector,
                 filter_expr=event.filter_expr,
                 instant=instant,
+                added_by=added_by,
                 using_db=db,
             )
             ids.append(int(subscription.id))
@@ -410,4 +414,9 @@ async def fetch_mutes(subscription_ids: Sequence[int]) -> dict[int, datetime]:
 
 async def count_kept_subscriptions(owner_id: int) -> int:
     """The owner's subscriptions that are not deleted (active or paused)."""
-    return await Subscription.filter(user_id=owner_id, status__in=("active", "paused")).count()
+    return await Subscription.filter(user_id=owner_id, status__in=KEPT).count()
+
+
+async def count_subscriptions_added_by(person: str) -> int:
+    """The subscriptions one person made in any chat that are not deleted."""
+    return await Subscription.filter(added_by=person, status__in=KEPT).count()

@@ -229,3 +229,8 @@ async def _reactivate(destinations: QuerySet[Destination]) -> bool:
 async def count_webhook_destinations(owner_id: int) -> int:
     """The owner's webhooks, generic and Discord ones, stopped ones included."""
     return await Destination.filter(user_id=owner_id, kind__in=WEBHOOK_KINDS).count()
+
+
+async def count_webhooks_added_by(person: str) -> int:
+    """The webhooks, generic and Discord ones, one person added in any chat."""
+    return await Destination.filter(added_by=person, kind__in=WEBHOOK_KINDS).count()

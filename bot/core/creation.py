@@ -9,6 +9,7 @@ from bot.core.wizard import Order
 from storage.subscriptions import (
     ActiveSubscription,
     count_kept_subscriptions,
+    count_subscriptions_added_by,
     create_subscriptions,
 )
 from storage.users import Account, ensure_chat_destination
@@ -20,17 +21,26 @@ MAX_SYMBOL_CHARS = 32
 MAX_DECIMALS = 255
 
 
-async def over_quota(settings: CoreSettings, account: Account, adding: int) -> Reply | None:
-    """The refusal when `adding` more subscriptions would take the chat past its limit; with
-    `adding` 0 (a wizard about to start), when the chat cannot take even one more."""
-    kept, limit = await count_kept_subscriptions(account.owner_id), settings.quotas
-    if kept + max(adding, 1) <= limit.subscriptions_per_chat:
-        return None
-    over = (
-        text("bot.quota.subscriptions", limit=limit.subscriptions_per_chat, kept=kept, asked=adding)
-        if adding
-        else text("bot.quota.full", limit=limit.subscriptions_per_chat, kept=kept)
-    )
+async def over_quota(
+    settings: CoreSettings, caller: Caller, account: Account, adding: int
+) -> Reply | None:
+    """The refusal when `adding` more subscriptions would take the chat, or the person across
+    their chats, past a limit; with `adding` 0 (a wizard about to start), when not even one
+    more fits."""
+    limits, wanted = settings.quotas, max(adding, 1)
+    kept = await count_kept_subscriptions(account.owner_id)
+    if kept + wanted > limits.subscriptions_per_chat:
+        limit = limits.subscriptions_per_chat
+        over = (
+            text("bot.quota.subscriptions", limit=limit, kept=kept, asked=adding)
+            if adding
+            else text("bot.quota.full", limit=limit, kept=kept)
+        )
+    else:
+        made = await count_subscriptions_added_by(caller.person)
+        if made + wanted <= limits.subscriptions_per_person:
+            return None
+        over = text("bot.quota.person", limit=limits.subscriptions_per_person, kept=made)
     return Reply(over, ((choice("bot.choice.list", "menu:list"),),), language=account.language)
 
 
@@ -38,7 +48,7 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
     """Store the order's subscriptions (watchers reload) and say which recent events of the
     chain they would have matched. The chain port looks EVM logs up only: on a Cosmos chain
     the reply says that past events are not looked up."""
-    if (refusal := await over_quota(settings, account, len(order.events))) is not None:
+    if (refusal := await over_quota(settings, caller, account, len(order.events))) is not None:
         return refusal
     destination_id = order.destination_id
     if destination_id is None:
@@ -59,6 +69,7 @@ async def fulfil(settings: CoreSettings, caller: Caller, account: Account, order
         # People in a chat want to know at once; the message says when it is provisional
         # and is edited once the block is confirmed or reverted.
         instant=True,
+        added_by=caller.person,
     )
     created = text("bot.wizard.created", count=len(ids), ids=", ".join(f"#{i}" for i in ids))
     more = (

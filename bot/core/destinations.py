@@ -24,6 +24,7 @@ from storage.users import (
     Account,
     DestinationRow,
     count_webhook_destinations,
+    count_webhooks_added_by,
     create_discord_webhook_destination,
     create_webhook_destination,
     list_webhook_destinations,
@@ -122,9 +123,13 @@ async def add_webhook(settings: CoreSettings, caller: Caller, url: str) -> Reply
     if not caller.may_change:
         return admins_only(account)
     url = url.strip()
-    limit = settings.quotas.webhooks_per_chat
-    if await count_webhook_destinations(account.owner_id) >= limit:
-        return Reply(text("bot.quota.webhooks", limit=limit), language=account.language)
+    limits = settings.quotas
+    if await count_webhook_destinations(account.owner_id) >= limits.webhooks_per_chat:
+        over = text("bot.quota.webhooks", limit=limits.webhooks_per_chat)
+        return Reply(over, language=account.language)
+    if await count_webhooks_added_by(caller.person) >= limits.webhooks_per_person:
+        over = text("bot.quota.person_webhooks", limit=limits.webhooks_per_person)
+        return Reply(over, language=account.language)
     if is_discord_url(url, settings.discord_api_url):
         return await _add_discord_webhook(settings, caller, account, url)
     problem = problem_with_url(url, settings.webhook_targets)

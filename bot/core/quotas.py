@@ -19,6 +19,10 @@ class Quotas:
     webhooks_per_chat: int = 20
     commands_per_minute: int = 30
     """Commands, messages and button presses of one person, across chats."""
+    subscriptions_per_person: int = 1000
+    """Subscriptions one person makes across every chat, so that many small groups do not
+    add up to more than the operator wants one person to cost."""
+    webhooks_per_person: int = 50
 
 
 class CommandRate:

@@ -30,7 +30,7 @@ async def start_wizard(settings: CoreSettings, caller: Caller, now: datetime) ->
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
-    if (refusal := await over_quota(settings, account, 0)) is not None:
+    if (refusal := await over_quota(settings, caller, account, 0)) is not None:
         return refusal
     previous = await _load(caller, now)
     outcome = start(previous, await _facts(settings, account), now)
@@ -52,7 +52,7 @@ async def start_wizard_with(
     account = await account_of(caller)
     if not caller.may_change:
         return admins_only(account)
-    if (refusal := await over_quota(settings, account, 0)) is not None:
+    if (refusal := await over_quota(settings, caller, account, 0)) is not None:
         return refusal
     facts = await _facts(settings, account)
     previous = await _load(caller, now)

@@ -209,6 +209,11 @@ def test_an_explicitly_named_missing_file_is_an_error(monkeypatch: pytest.Monkey
         ("BLOCKBELL_COMMANDS_PER_MINUTE", "0", "BLOCKBELL_COMMANDS_PER_MINUTE: expected a whole"),
         ("BLOCKBELL_MAX_SUBSCRIPTIONS", "lots", "BLOCKBELL_MAX_SUBSCRIPTIONS: expected a whole"),
         (
+            "BLOCKBELL_MAX_WEBHOOKS_PER_PERSON",
+            "-1",
+            "BLOCKBELL_MAX_WEBHOOKS_PER_PERSON: expected a whole number >= 0",
+        ),
+        (
             "DATABASE_URL",
             "mysql://root:hunter2@db/x",
             "DATABASE_URL: expected sqlite://PATH or postgres://",
@@ -661,6 +666,8 @@ def test_the_environment_variable_names_are_those_the_documentation_gives() -> N
         "BLOCKBELL_MAX_SUBSCRIPTIONS",
         "BLOCKBELL_MAX_WEBHOOKS",
         "BLOCKBELL_COMMANDS_PER_MINUTE",
+        "BLOCKBELL_MAX_SUBSCRIPTIONS_PER_PERSON",
+        "BLOCKBELL_MAX_WEBHOOKS_PER_PERSON",
         "TELEGRAM_BOT_TOKEN",
         "TELEGRAM_API_URL",
         "DISCORD_BOT_TOKEN",

@@ -9,7 +9,7 @@ from bot.core.context import CoreSettings
 from bot.core.dispatch import BotCore
 from bot.core.quotas import MAX_TRACKED_PEOPLE, CommandRate, Quotas
 from storage.models import Destination, Subscription
-from tests.bot.core.conftest import USDC, Clock, FakeChainLookup, person, render
+from tests.bot.core.conftest import USDC, Clock, FakeChainLookup, group_member, person, render
 
 SUBSCRIBE = f"subscribe mainnet {USDC} Transfer"
 
@@ -49,6 +49,45 @@ async def test_a_full_chat_is_told_before_the_wizard_asks_anything(
         assert [c.action for row in refused.choices for c in row] == ["menu:list"]
     assert render(await core.message(me, USDC, clock.tick())).startswith("I did not understand")
     assert await Subscription.all().count() == 1
+
+
+async def test_one_person_makes_no_more_subscriptions_across_chats_than_allowed(
+    db: str, lookup: FakeChainLookup, clock: Clock
+) -> None:
+    core = core_with(lookup, Quotas(subscriptions_per_person=2))
+    in_groups = [group_member("300", admin=True, chat=f"-50{n}") for n in range(3)]
+    for caller in in_groups[:2]:
+        assert "Subscribed" in render(await core.message(caller, SUBSCRIBE, clock.tick()))
+    person_full = "You have made 2 subscriptions across your chats, the most one person may make"
+
+    assert render(await core.message(in_groups[2], SUBSCRIBE, clock.tick())).startswith(person_full)
+    assert render(await core.command(in_groups[2], "subscribe", "", clock.tick())).startswith(
+        person_full
+    )
+    other_admin = group_member("301", admin=True, chat="-502")
+    assert "Subscribed" in render(await core.message(other_admin, SUBSCRIBE, clock.tick()))
+    assert await Subscription.all().count() == 3
+
+    first = await Subscription.filter(added_by="telegram:300").order_by("id").first()
+    assert first is not None
+    await core.action(in_groups[0], f"sub:delok:{first.id}", clock.tick())
+    assert "Subscribed" in render(await core.message(in_groups[2], SUBSCRIBE, clock.tick()))
+
+
+async def test_one_person_adds_no_more_webhooks_across_chats_than_allowed(
+    db: str, lookup: FakeChainLookup, clock: Clock
+) -> None:
+    core = core_with(lookup, Quotas(webhooks_per_person=1))
+    here, there = group_member("300", True, "-501"), group_member("300", True, "-502")
+    hook = "https://hooks.example.com/a"
+    assert "Signing secret" in render(await core.command(here, "webhook", hook, clock.tick()))
+
+    refused = await core.command(there, "webhook", hook, clock.tick())
+
+    assert render(refused) == (
+        "You have added 1 webhooks across your chats, the most one person may add."
+    )
+    assert await Destination.filter(kind="webhook").count() == 1
 
 
 async def test_a_chat_keeps_no_more_webhooks_than_allowed(
