@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.support.secret_watch import secret
+
 Json = dict[str, Any]
 
 # Snowflakes count milliseconds from the first second of 2015 (Discord's "Reference": Snowflakes).
@@ -244,7 +246,8 @@ class DiscordState:
         return payload
 
     def new_webhook(self, channel_id: int) -> Webhook:
-        webhook = Webhook(self.new_id(), secrets.token_urlsafe(48), channel_id)
+        # Whoever holds a webhook's URL can post as it: its token is a secret.
+        webhook = Webhook(self.new_id(), secret(secrets.token_urlsafe(48)), channel_id)
         self.webhooks[webhook.id] = webhook
         return webhook
 
