@@ -219,8 +219,12 @@ class Event(Model):
 
     class Meta:
         table = "events"
-        unique_together = (("chain", "block_hash", "transaction_hash", "log_index"),)
-        indexes = (("chain", "block_number"),)
+        # The block number leads the unique key (which it does not widen: a block hash fixes
+        # its number), so a catch-up's inserts append at the end of the index instead of at
+        # random places, and the same index serves every query by block range.
+        unique_together = (
+            ("chain", "block_number", "block_hash", "transaction_hash", "log_index"),
+        )
 
 
 class Delivery(Model):

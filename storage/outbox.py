@@ -295,7 +295,9 @@ async def rollback(
     async with transaction() as conn:
         await _move_cursor(conn, sql, chain, expected, fork, fence)
         for block_hash in orphaned_block_hashes:
-            _, rows = await conn.execute_query(sql.active_events_of_block, [chain, block_hash])
+            _, rows = await conn.execute_query(
+                sql.active_events_of_block, [chain, fork[0], block_hash]
+            )
             for row in rows:
                 counts = await _revert_event(conn, sql, str(row["id"]), db_now)
                 reverted += 1
@@ -374,8 +376,9 @@ class _Sql:
             f"DELETE FROM block_hashes WHERE chain = {p(1)} AND number > {p(2)}"
         )
         self.active_events_of_block = (
-            f"SELECT id FROM events WHERE chain = {p(1)} AND block_hash = {p(2)} "
-            "AND status = 'active'"
+            # Orphaned blocks lie above the fork: the bound lets the unique key serve.
+            f"SELECT id FROM events WHERE chain = {p(1)} AND block_number > {p(2)} "
+            f"AND block_hash = {p(3)} AND status = 'active'"
         )
         self.revert_event = f"UPDATE events SET status = 'reverted' WHERE id = {p(1)}"
         sent_or_in_flight = (
