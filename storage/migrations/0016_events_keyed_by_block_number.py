@@ -8,7 +8,6 @@ the rebuilt tables came without their indexes.
 """
 
 from tortoise import migrations
-from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 from tortoise.migrations.constraints import UniqueConstraint
 

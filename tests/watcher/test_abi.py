@@ -722,7 +722,7 @@ def test_json_nested_as_deep_as_the_parser_allows_is_refused_not_a_crash(text: s
     assert len(caught.value.params.get("value", "")) <= 80
 
 
-def test_an_event_with_thousands_of_arguments_is_read_in_linear_time() -> None:
+def test_an_event_with_thirty_thousand_arguments_is_read_whole() -> None:
     inputs = [{"name": f"a{n}", "type": "uint8"} for n in range(30_000)]
     (event,) = parse_abi_json(json.dumps([{"type": "event", "name": "Wide", "inputs": inputs}]))
     assert len(event["inputs"]) == 30_000
