@@ -25,7 +25,7 @@ def checked_address(typed: str) -> tuple[str | None, Text | None]:
 
 def parsed_abi_text(typed: str) -> tuple[list[dict[str, Any]] | None, Text | None]:
     """Events of a pasted JSON ABI (or artifact), or of one event signature."""
-    # Editors on Windows save files with a byte order mark; a paste may carry one too.
+    # Editors on Windows save files with a byte order mark, and a paste may carry one.
     stripped = typed.strip().lstrip("\ufeff").strip()
     if stripped.startswith(("[", "{")):
         return attempt(lambda: parse_abi_json(stripped))

@@ -129,7 +129,7 @@ def file_given(state: WizardState, given: FileInput, facts: WizardFacts, now: da
             text("bot.wizard.file_too_large", limit_kb=MAX_ABI_BYTES // 1024), state, facts
         )
     try:
-        content = given.content.decode("utf-8-sig")
+        content = given.content.decode("utf-8")
     except UnicodeDecodeError:
         return rejected(text("bot.wizard.file_not_text", name=given.name[:64]), state, facts)
     return abi_typed(state, content, facts, now)
