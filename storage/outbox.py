@@ -8,8 +8,9 @@ and records nothing twice: either the step is stored whole, or it is done again.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -162,39 +163,56 @@ async def _insert_matches(
     high = max(m.event.block_number for m in matches)
     _, rows = await conn.execute_query(sql.existing_events, [step.chain, low, high])
     existing = {(r["block_hash"], r["transaction_hash"], r["log_index"]): r for r in rows}
-    ids = iter(new_ids(len(matches) + sum(len(m.targets) for m in matches)))
-    event_rows: list[list[Any]] = []
-    delivery_rows: list[list[Any]] = []
-    reactivated: list[tuple[str, bool]] = []
-    due = 0
-    for match in matches:
-        event = match.event
-        known = existing.get((event.block_hash, event.transaction_hash, event.log_index))
-        if known is not None and known["status"] == "active":
-            continue  # stored by an earlier pass over these blocks: never twice
-        confirmed = step.is_confirmed(event.block_number)
-        if known is not None:
-            event_id = str(known["id"])
-            # A reorg took it away and another brought it back.
-            reactivated.append((event_id, confirmed))
-        else:
-            event_id = next(ids)
-            event_rows.append(_event_row(event_id, event, now, confirmed))
-        for subscription_id, destination_id in match.targets:
-            row = [next(ids), event_id, subscription_id, destination_id, now, now, "event"]
-            if confirmed:
-                delivery_rows.append([*row, "pending", 0, False])
-            elif subscription_id in step.instant:
-                delivery_rows.append([*row, "pending", 0, True])
-            else:
-                delivery_rows.append([*row, "waiting", 0, False])
-                continue
-            due += 1
-    await _insert_rows(conn, sql, "events", EVENT_COLUMNS, event_rows)
-    for event_id, confirmed in reactivated:
+    rows_of = _StepRows(step, existing, len(matches) + sum(len(m.targets) for m in matches), now)
+    # The event rows are made while they are sent, so the database stores the first ones
+    # while the later ones are still being made; the delivery rows come out of the same pass.
+    await _insert_rows(conn, sql, "events", EVENT_COLUMNS, rows_of.events(matches))
+    for event_id, confirmed in rows_of.reactivated:
         await conn.execute_query(sql.reactivate_event, [confirmed, event_id])
-    await _insert_rows(conn, sql, "deliveries", DELIVERY_COLUMNS, delivery_rows)
-    return due
+    await _insert_rows(conn, sql, "deliveries", DELIVERY_COLUMNS, iter(rows_of.deliveries))
+    return rows_of.due
+
+
+class _StepRows:
+    """The rows one step stores: new events, their deliveries, events a reorg brought back."""
+
+    def __init__(
+        self, step: Step, existing: dict[tuple[str, str, int], Any], count: int, now: Any
+    ) -> None:
+        self.step = step
+        self.existing = existing
+        self.ids = iter(new_ids(count))
+        self.now = now
+        self.deliveries: list[list[Any]] = []
+        self.reactivated: list[tuple[str, bool]] = []
+        self.due = 0
+
+    def events(self, matches: Sequence[MatchedEvent]) -> Iterator[list[Any]]:
+        """The rows of the new events; the deliveries fill up as they are made."""
+        step, existing, ids, now = self.step, self.existing, self.ids, self.now
+        for match in matches:
+            event = match.event
+            known = existing.get((event.block_hash, event.transaction_hash, event.log_index))
+            if known is not None and known["status"] == "active":
+                continue  # stored by an earlier pass over these blocks: never twice
+            confirmed = step.is_confirmed(event.block_number)
+            if known is not None:
+                event_id = str(known["id"])
+                # A reorg took it away and another brought it back.
+                self.reactivated.append((event_id, confirmed))
+            else:
+                event_id = next(ids)
+                yield _event_row(event_id, event, now, confirmed)
+            for subscription_id, destination_id in match.targets:
+                row = [next(ids), event_id, subscription_id, destination_id, now, now, "event"]
+                if confirmed:
+                    self.deliveries.append([*row, "pending", 0, False])
+                elif subscription_id in step.instant:
+                    self.deliveries.append([*row, "pending", 0, True])
+                else:
+                    self.deliveries.append([*row, "waiting", 0, False])
+                    continue
+                self.due += 1
 
 
 async def _confirm(conn: BaseDBAsyncClient, sql: _Sql, step: Step, now: Any) -> int:
@@ -226,23 +244,24 @@ async def _insert_rows(
     sql: _Sql,
     table: str,
     columns: tuple[str, ...],
-    rows: list[list[Any]],
+    rows: Iterator[list[Any]],
 ) -> None:
-    if not rows:
-        return
     if sql.dialect.is_postgres:
         # COPY is several times faster than INSERT for the thousands of rows of a catch-up.
+        first = next(rows, None)
+        if first is None:
+            return
         async with conn.acquire_connection() as raw:
-            await raw.copy_records_to_table(table, records=rows, columns=columns)
-    else:
-        # Many rows per statement: sqlite3 lets go of the GIL once per statement, so a
-        # thousand-row INSERT leaves the event loop free to decode the next range meanwhile,
-        # where executemany would contend for the GIL on every row.
-        per_statement = SQLITE_MAX_VARIABLES // len(columns)
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            values = [value for row in chunk for value in row]
-            await conn.execute_query(sql.multi_insert(table, columns, len(chunk)), values)
+            records = itertools.chain((first,), rows)
+            await raw.copy_records_to_table(table, records=records, columns=columns)
+        return
+    # Many rows per statement: sqlite3 lets go of the GIL once per statement, so a
+    # thousand-row INSERT leaves the event loop free to decode the next range meanwhile,
+    # where executemany would contend for the GIL on every row.
+    per_statement = SQLITE_MAX_VARIABLES // len(columns)
+    while chunk := list(itertools.islice(rows, per_statement)):
+        values = [value for row in chunk for value in row]
+        await conn.execute_query(sql.multi_insert(table, columns, len(chunk)), values)
 
 
 def _event_row(event_id: str, event: StoredEvent, now: Any, confirmed: bool) -> list[Any]:

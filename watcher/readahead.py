@@ -57,7 +57,15 @@ class RangeReader:
             before, end = await self._adapter.fetch_headers([first - 1, last])
             return RangeRead(before, end, [])
         result = await self._adapter.fetch_range(first, last, index.addresses, index.topic0s)
-        return RangeRead(result.before, result.last, index.match(result.logs))
+        matches: list[Match] = []
+        logs = result.logs
+        for start in range(0, len(logs), MATCH_CHUNK):
+            matches += index.match(logs[start : start + MATCH_CHUNK])
+            await asyncio.sleep(0)
+        return RangeRead(result.before, result.last, matches)
+
+
+MATCH_CHUNK = 1_000
 
 
 def _forget(task: asyncio.Task[RangeRead]) -> None:
