@@ -260,7 +260,7 @@ async def _insert_rows(
     # where executemany would contend for the GIL on every row.
     per_statement = SQLITE_MAX_VARIABLES // len(columns)
     while chunk := list(itertools.islice(rows, per_statement)):
-        values = [value for row in chunk for value in row]
+        values = list(itertools.chain.from_iterable(chunk))
         await conn.execute_query(sql.multi_insert(table, columns, len(chunk)), values)
 
 

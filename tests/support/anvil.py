@@ -49,6 +49,10 @@ class AnvilNode:
 
     async def start(self) -> AnvilNode:
         args = [anvil_binary(), "--port", str(self.port), "--silent", "--chain-id", "31337"]
+        # Past its in-memory history anvil writes every block's state under
+        # ~/.foundry/anvil/tmp and never removes it (2 GB for a catch-up benchmark's chain).
+        # Reorgs and reads here stay far within the history it keeps in memory.
+        args += ["--max-persisted-states", "0"]
         if self._block_time_s:
             args += ["--block-time", str(self._block_time_s)]
         args += list(self._extra_args)
