@@ -163,10 +163,10 @@ async def _insert_matches(
     high = max(m.event.block_number for m in matches)
     _, rows = await conn.execute_query(sql.existing_events, [step.chain, low, high])
     existing = {(r["block_hash"], r["transaction_hash"], r["log_index"]): r for r in rows}
-    rows_of = _StepRows(step, existing, len(matches) + sum(len(m.targets) for m in matches), now)
+    rows_of = _StepRows(step, matches, existing, now)
     # The event rows are made while they are sent, so the database stores the first ones
     # while the later ones are still being made; the delivery rows come out of the same pass.
-    await _insert_rows(conn, sql, "events", EVENT_COLUMNS, rows_of.events(matches))
+    await _insert_rows(conn, sql, "events", EVENT_COLUMNS, rows_of.events())
     for event_id, confirmed in rows_of.reactivated:
         await conn.execute_query(sql.reactivate_event, [confirmed, event_id])
     await _insert_rows(conn, sql, "deliveries", DELIVERY_COLUMNS, iter(rows_of.deliveries))
@@ -177,20 +177,25 @@ class _StepRows:
     """The rows one step stores: new events, their deliveries, events a reorg brought back."""
 
     def __init__(
-        self, step: Step, existing: dict[tuple[str, str, int], Any], count: int, now: Any
+        self,
+        step: Step,
+        matches: Sequence[MatchedEvent],
+        existing: dict[tuple[str, str, int], Any],
+        now: Any,
     ) -> None:
         self.step = step
+        self.matches = matches
         self.existing = existing
-        self.ids = iter(new_ids(count))
+        self.ids = iter(new_ids(len(matches) + sum(len(m.targets) for m in matches)))
         self.now = now
         self.deliveries: list[list[Any]] = []
         self.reactivated: list[tuple[str, bool]] = []
         self.due = 0
 
-    def events(self, matches: Sequence[MatchedEvent]) -> Iterator[list[Any]]:
+    def events(self) -> Iterator[list[Any]]:
         """The rows of the new events; the deliveries fill up as they are made."""
         step, existing, ids, now = self.step, self.existing, self.ids, self.now
-        for match in matches:
+        for match in self.matches:
             event = match.event
             known = existing.get((event.block_hash, event.transaction_hash, event.log_index))
             if known is not None and known["status"] == "active":

@@ -9,6 +9,10 @@ from watcher.evm import EvmAdapter
 from watcher.matching import MatchIndex
 from watcher.types import BlockHeader, Match
 
+MATCH_CHUNK = 1_000
+"""Logs matched between two turns of the event loop: the database storing the previous range
+waits for the loop whenever it needs its next statement or COPY buffer."""
+
 
 @dataclass(frozen=True, slots=True)
 class RangeRead:
@@ -63,9 +67,6 @@ class RangeReader:
             matches += index.match(logs[start : start + MATCH_CHUNK])
             await asyncio.sleep(0)
         return RangeRead(result.before, result.last, matches)
-
-
-MATCH_CHUNK = 1_000
 
 
 def _forget(task: asyncio.Task[RangeRead]) -> None:
