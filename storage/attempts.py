@@ -9,9 +9,8 @@ from functools import cache
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.models import Model
 
-from storage.db import Dialect, dialect, transaction
+from storage.db import Dialect, db_time, dialect, transaction
 from storage.models import Delivery, DeliveryAttempt, Destination
 from storage.subscriptions import bump_index_version
 
@@ -123,7 +122,7 @@ def _record_statements(d: Dialect) -> _RecordSql:
 
 
 def _attempt_row(a: AttemptRecord) -> list[Any]:
-    started_at = _db_time(DeliveryAttempt, "started_at", a.started_at)
+    started_at = db_time(DeliveryAttempt, "started_at", a.started_at)
     return [
         a.delivery_id, a.number, started_at, a.outcome, a.response_code, a.error, a.latency_ms,
     ]  # fmt: skip
@@ -133,18 +132,13 @@ def _delivery_row(a: AttemptRecord) -> list[Any]:
     next_attempt_at = (
         None
         if a.next_attempt_at is None
-        else _db_time(Delivery, "next_attempt_at", a.next_attempt_at)
+        else db_time(Delivery, "next_attempt_at", a.next_attempt_at)
     )
-    sent_at = _db_time(Delivery, "sent_at", a.started_at)
+    sent_at = db_time(Delivery, "sent_at", a.started_at)
     return [
         a.delivery_id, a.number, a.status, a.error, a.response_code, next_attempt_at, sent_at,
         a.latency_ms, a.message_ref, a.status == "delivered",
     ]  # fmt: skip
-
-
-def _db_time(model: type[Model], column: str, value: datetime) -> Any:
-    """A datetime as the ORM hands the model's field to the driver (as the outbox does)."""
-    return model._meta.fields_map[column].to_db_value(value, model)
 
 
 async def _disable_destination(db: BaseDBAsyncClient, delivery_id: str, reason: str) -> None:

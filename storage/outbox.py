@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from storage.db import Dialect, StorageError, dialect, transaction
+from storage.db import Dialect, StorageError, db_time, dialect, transaction
 from storage.leases import chain_lease_name
 from storage.models import Delivery
 
@@ -108,11 +108,6 @@ def new_ids(count: int) -> list[str]:
     return [f"{head}{sequence:08x}" for sequence in range(count)]
 
 
-def _db_time(now: datetime) -> Any:
-    field = Delivery._meta.fields_map["created_at"]
-    return field.to_db_value(now, Delivery)
-
-
 async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime) -> int:
     """Store matched events, one delivery per target, and the new cursor, and confirm the
     events that have just reached their confirmations; returns the number of deliveries that
@@ -122,7 +117,7 @@ async def commit_step(step: Step, matches: Sequence[MatchedEvent], now: datetime
     subscription is instant; otherwise it is `waiting` until its event is confirmed.
     """
     sql = _statements(dialect())
-    db_now = _db_time(now)
+    db_now = db_time(Delivery, "created_at", now)
     async with transaction() as conn:
         await _move_cursor(conn, sql, step.chain, step.expected, step.new, step.fence)
         created = await _insert_matches(conn, sql, step, matches, db_now) if matches else 0
@@ -314,7 +309,7 @@ async def rollback(
     `event.reverted`.
     """
     sql = _statements(dialect())
-    db_now = _db_time(now)
+    db_now = db_time(Delivery, "created_at", now)
     reverted = cancelled = corrections = 0
     async with transaction() as conn:
         await _move_cursor(conn, sql, chain, expected, fork, fence)

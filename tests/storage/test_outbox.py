@@ -44,6 +44,18 @@ async def test_commit_stores_events_deliveries_and_moves_the_cursor(db: str) -> 
     assert [n for n, _ in await fetch_recent_hashes("anvil", 10)] == [14, 13, 12]
 
 
+async def test_times_are_stored_as_the_orm_stores_them(db: str) -> None:
+    sub = await make_subscription()
+    await create_progress("anvil", 10, block_hash(10))
+    matches = [transfer_match(sub, block_number=11, block_hash=block_hash(11))]
+    await commit_step(step(10, 12), matches, NOW)
+    # SQLite compares stored times as text: the ORM's own filters find them only if the
+    # outbox wrote them exactly as the ORM would.
+    assert await Delivery.filter(created_at=NOW, next_attempt_at=NOW).count() == 1
+    assert await Event.filter(created_at=NOW).count() == 1
+    assert await Delivery.filter(next_attempt_at__lt=NOW).count() == 0
+
+
 async def test_replaying_the_same_blocks_records_nothing_twice(db: str) -> None:
     sub = await make_subscription()
     await create_progress("anvil", 10, block_hash(10))
