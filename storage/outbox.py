@@ -204,15 +204,14 @@ class _StepRows:
                 event_id = next(ids)
                 yield _event_row(event_id, event, now, confirmed)
             for subscription_id, destination_id in match.targets:
-                row = [next(ids), event_id, subscription_id, destination_id, now, now, "event"]
-                if confirmed:
-                    self.deliveries.append([*row, "pending", 0, False])
-                elif subscription_id in step.instant:
-                    self.deliveries.append([*row, "pending", 0, True])
-                else:
-                    self.deliveries.append([*row, "waiting", 0, False])
-                    continue
-                self.due += 1
+                provisional = not confirmed and subscription_id in step.instant
+                due = confirmed or provisional
+                status = "pending" if due else "waiting"
+                self.deliveries.append(
+                    [next(ids), event_id, subscription_id, destination_id, now, now, "event",
+                     status, 0, provisional]
+                )  # fmt: skip
+                self.due += due
 
 
 async def _confirm(conn: BaseDBAsyncClient, sql: _Sql, step: Step, now: Any) -> int:

@@ -177,6 +177,27 @@ async def test_unconfirmed_events_wait_unless_instant_and_confirmation_settles_b
     ]
 
 
+async def test_flags_and_missing_values_are_stored_as_the_orm_stores_them(db: str) -> None:
+    instant, patient = await make_subscription(), await make_subscription()
+    await create_progress("anvil", 10, block_hash(10))
+    match = transfer_match(instant, block_number=11, block_hash=block_hash(11))
+    both = type(match)(
+        match.event, (*match.targets, (patient.subscription_id, patient.destination_id))
+    )
+    await commit_step(
+        head_step(10, 11, head=11, instant=frozenset({instant.subscription_id})), [both], NOW
+    )
+    # The ORM's own filters find the stored flags and NULLs only if the outbox bound them
+    # as the ORM would.
+    assert await Event.filter(confirmed=False, msg_index__isnull=True).count() == 1
+    assert await Delivery.filter(provisional=True).values_list("subscription_id", flat=True) == [
+        instant.subscription_id
+    ]
+    assert await Delivery.filter(provisional=False).values_list("subscription_id", flat=True) == [
+        patient.subscription_id
+    ]
+
+
 async def test_a_reorg_cancels_waiting_deliveries_without_a_correction(db: str) -> None:
     patient = await make_subscription()
     await create_progress("anvil", 10, block_hash(10))
