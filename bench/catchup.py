@@ -28,6 +28,7 @@ from bench.common import (
     rpc_calls_of,
     running_chain_watcher,
     started_anvil,
+    store_seconds,
 )
 from storage.models import Delivery, Event
 from tests.support.anvil import AnvilNode
@@ -80,6 +81,8 @@ class PathRun:
     rpc_calls: int | None = None
     log_calls: int | None = None
     cpu: CpuUse | None = None
+    storing_s: float | None = None
+    """Blockbell: the time its steps spent storing (the next range is read meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
         await make_subscription(address=chain.token, abi=TOKEN_ABI)
         spec = bench_spec(chain.url, start_block=chain.first_block, max_block_range=width)
         log_calls_before = rpc_calls_of("eth_getLogs")
+        storing_before = store_seconds(spec.name)
         started = time.perf_counter()
         with measured_cpu() as cpu:
             async with running_chain_watcher(spec) as running:
@@ -159,6 +163,7 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
                 seconds = time.perf_counter() - started
             calls = running.rpc.calls_made
             log_calls = rpc_calls_of("eth_getLogs") - log_calls_before
+            storing_s = store_seconds(spec.name) - storing_before
         events = await Event.filter(chain=spec.name, status="active").count()
         deliveries = await Delivery.filter(status="pending").count()
     if events != chain.logs or deliveries != chain.logs:
@@ -166,7 +171,7 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
             f"blockbell-{backend} stored {events} events and {deliveries} deliveries"
             f" for {chain.logs} logs"
         )
-    return PathRun(seconds, events, calls, log_calls, cpu[0])
+    return PathRun(seconds, events, calls, log_calls, cpu[0], storing_s)
 
 
 async def run_benchmark(options: CatchupOptions) -> CatchupReport:
@@ -217,11 +222,13 @@ def render_report(report: CatchupReport) -> str:
             targets,
         ),
         "",
-        f"CPU seconds per run (medians; {CORES} cores, so no run can take less wall time than"
-        " the machine's busy CPU seconds divided by the cores):",
+        f"Seconds per run (medians). Storing: the watcher's steps storing their events (the next"
+        f" range is read meanwhile). CPU: {CORES} cores, so no run can take less wall time than"
+        " the machine's busy CPU seconds divided by the cores:",
         "",
         render_table(
-            ["path", "wall s", "this process CPU s", "machine busy CPU s", "busy / cores s"],
+            ["path", "wall s", "storing s", "this process CPU s", "machine busy CPU s",
+             "busy / cores s"],
             cpu_rows,
         ),
     ])  # fmt: skip
@@ -236,9 +243,11 @@ def _speed_row(report: CatchupReport, path: str, web3: float, raw: float) -> lis
 def _cpu_row(report: CatchupReport, path: str) -> list[str]:
     runs = report.runs[path]
     machine = median([run.cpu.machine_s for run in runs if run.cpu])
+    storing = [run.storing_s for run in runs if run.storing_s is not None]
     return [
         path,
         f"{median([run.seconds for run in runs]):.2f}",
+        f"{median(storing):.2f}" if storing else "",
         f"{median([run.cpu.process_s for run in runs if run.cpu]):.2f}",
         f"{machine:.2f}",
         f"{machine / CORES:.2f}",

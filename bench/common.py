@@ -99,20 +99,24 @@ def parse_backends(text: str) -> tuple[str, ...]:
     return parse_choices(text, BACKENDS)
 
 
+def metric_so_far(sample: str, chain: str = CHAIN, **labels: str) -> float:
+    """One of the chain's Prometheus samples, as the process has counted it so far."""
+    return REGISTRY.get_sample_value(sample, {"chain": chain, **labels}) or 0.0
+
+
 def rpc_calls_of(method: str, chain: str = CHAIN) -> int:
-    """The watcher's JSON-RPC calls of one method so far, from its Prometheus counter."""
-    value = REGISTRY.get_sample_value(
-        "blockbell_rpc_calls_total", {"chain": chain, "method": method}
-    )
-    return int(value or 0)
+    """The watcher's JSON-RPC calls of one method so far."""
+    return int(metric_so_far("blockbell_rpc_calls_total", chain, method=method))
 
 
 def idle_head_polls(chain: str = CHAIN) -> int:
     """The watcher's polls for the newest block that found no new block, so far."""
-    value = REGISTRY.get_sample_value(
-        "blockbell_watcher_head_polls_total", {"chain": chain, "result": "idle"}
-    )
-    return int(value or 0)
+    return int(metric_so_far("blockbell_watcher_head_polls_total", chain, result="idle"))
+
+
+def store_seconds(chain: str = CHAIN) -> float:
+    """The watcher's time spent storing its steps so far."""
+    return metric_so_far("blockbell_watcher_store_seconds_sum", chain)
 
 
 def met(condition: bool) -> str:

@@ -20,6 +20,9 @@ def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
         assert re.search(rf"^\| {path} +\| [\d,]+ ", out, re.MULTILINE), path
     for backend in ("sqlite", "postgres"):
         assert re.search(rf"^\| {backend} .*\| 2,000 = 2,000: met +\|$", out, re.MULTILINE)
+        # The seconds table: the wall time, then the time the watcher's steps spent storing.
+        seconds = rf"^\| blockbell {backend} +\| \d+\.\d\d +\| \d+\.\d\d +\|"
+        assert re.search(seconds, out, re.MULTILINE), backend
 
 
 def test_head_latency_benchmark_delivers_each_block_exactly_once_in_both_modes(

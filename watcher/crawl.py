@@ -313,7 +313,8 @@ class ChainWatcher:
             instant=self.instant,
             fence=self.fence,
         )
-        created = await commit_step(step, matches, self.clock())
+        with metrics.WATCHER_STORE_SECONDS.labels(self.spec.name).time():
+            created = await commit_step(step, matches, self.clock())
         if confirmed_through is not None:
             self.confirmed_through = confirmed_through
             # A reorg may shorten the chain by up to its depth, and blocks read again after it

@@ -42,6 +42,14 @@ WATCHER_HEAD_POLLS = Counter(
     "faster than the chain makes blocks).",
     ["chain", "result"],
 )
+WATCHER_STORE_SECONDS = Histogram(
+    "blockbell_watcher_store_seconds",
+    "Time to store one watcher step: its events, their deliveries and the cursor, in one "
+    "transaction. In a catch-up the next range is read meanwhile, so the sum against the "
+    "catch-up's time tells whether the database is what it waits for.",
+    ["chain"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 WATCHER_LAG = Gauge(
     "blockbell_watcher_lag_blocks", "Blocks between the node's head and the cursor.", ["chain"]
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from storage.models import ChainCursor, Delivery, Event
 from tests.support.anvil import AnvilNode
@@ -66,6 +67,27 @@ async def test_filters_decide_which_transfers_are_delivered(
         await wait_until(lambda: cursor_at_least("anvil", head))
     values = sorted(int(e.args["value"]) for e in await Event.all())
     assert values == [3, 4, 5]
+
+
+def store_seconds(sample: str) -> float:
+    value = REGISTRY.get_sample_value(
+        f"blockbell_watcher_store_seconds_{sample}", {"chain": "anvil"}
+    )
+    return value or 0.0
+
+
+async def test_the_time_spent_storing_each_step_is_exported(
+    db: str, anvil: AnvilNode, token: Token
+) -> None:
+    await subscribe_transfers(token)
+    steps, seconds = store_seconds("count"), store_seconds("sum")
+    for value in range(1, 4):
+        await token.transfer(RECIPIENT, value)
+    head = await anvil.block_number()
+    async with running_watcher(anvil_spec(anvil.url)) as running:
+        await wait_until(lambda: cursor_at_least("anvil", head))
+    assert store_seconds("count") - steps >= running.commits >= 1
+    assert store_seconds("sum") > seconds
 
 
 async def test_catches_up_over_ranges_after_a_long_gap(
