@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from storage.db import connection
 from storage.models import BlockHash, ChainCursor, Delivery, Event
 from storage.outbox import CursorMoved, Step, commit_step, rollback
 from storage.progress import create_progress, fetch_event_blocks_above, fetch_recent_hashes
@@ -187,15 +188,15 @@ async def test_flags_and_missing_values_are_stored_as_the_orm_stores_them(db: st
     await commit_step(
         head_step(10, 11, head=11, instant=frozenset({instant.subscription_id})), [both], NOW
     )
-    # The ORM's own filters find the stored flags and NULLs only if the outbox bound them
-    # as the ORM would.
-    assert await Event.filter(confirmed=False, msg_index__isnull=True).count() == 1
-    assert await Delivery.filter(provisional=True).values_list("subscription_id", flat=True) == [
-        instant.subscription_id
-    ]
-    assert await Delivery.filter(provisional=False).values_list("subscription_id", flat=True) == [
-        patient.subscription_id
-    ]
+    # SQL written by hand (the outbox's own statements among it) compares flags with the
+    # literals true and false and looks for missing values with IS NULL; the ORM's filters
+    # would not tell, since they bind their values as the outbox does.
+    sql = connection().execute_query_dict
+    unconfirmed = "SELECT id FROM events WHERE confirmed = false AND msg_index IS NULL"
+    assert len(await sql(unconfirmed)) == 1
+    for flag, subscription in (("true", instant), ("false", patient)):
+        found = await sql(f"SELECT subscription_id FROM deliveries WHERE provisional = {flag}")
+        assert [row["subscription_id"] for row in found] == [subscription.subscription_id]
 
 
 async def test_a_reorg_cancels_waiting_deliveries_without_a_correction(db: str) -> None:
