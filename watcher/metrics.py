@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+"""From a fast node's answer or a small step (milliseconds) to a long batch or a large step."""
+
 RPC_CALLS = Counter(
     "blockbell_rpc_calls",
     "JSON-RPC calls sent to chain nodes; each member of a batch counts once.",
@@ -19,7 +22,7 @@ RPC_REQUEST_SECONDS = Histogram(
     "blockbell_rpc_request_seconds",
     "Latency of one HTTP request to a chain node; a batch is labelled method=batch.",
     ["chain", "method"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    buckets=SECONDS_BUCKETS,
 )
 WATCHER_BLOCKS = Counter(
     "blockbell_watcher_blocks", "Blocks fully processed by the watcher.", ["chain"]
@@ -48,7 +51,7 @@ WATCHER_STORE_SECONDS = Histogram(
     "transaction. In a catch-up the next range is read meanwhile, so the sum against the "
     "catch-up's time tells whether the database is what it waits for.",
     ["chain"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    buckets=SECONDS_BUCKETS,
 )
 WATCHER_LAG = Gauge(
     "blockbell_watcher_lag_blocks", "Blocks between the node's head and the cursor.", ["chain"]
