@@ -45,6 +45,7 @@ SUBSCRIBE_NEW_HEADS = orjson.dumps(
 ).decode()
 # High enough for one transaction that emits thousands of Transfer logs.
 BENCH_GAS_LIMIT = 1_000_000_000
+JSON_HEADERS = {"content-type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,17 @@ def idle_head_polls(chain: str = CHAIN) -> int:
 def store_seconds(chain: str = CHAIN) -> float:
     """The watcher's time spent storing its steps so far."""
     return metric_so_far("blockbell_watcher_store_seconds_sum", chain)
+
+
+async def get_logs(
+    session: aiohttp.ClientSession, url: str, query: dict[str, Any], first: int, last: int
+) -> list[dict[str, Any]]:
+    """One plain eth_getLogs over [first..last], parsed with orjson and not checked."""
+    params = [{**query, "fromBlock": hex(first), "toBlock": hex(last)}]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": params}
+    async with session.post(url, data=orjson.dumps(body), headers=JSON_HEADERS) as response:
+        logs: list[dict[str, Any]] = orjson.loads(await response.read())["result"]
+    return logs
 
 
 def met(condition: bool) -> str:

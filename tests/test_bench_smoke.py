@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bench import catchup, cosmos_crawl, delivery, head_latency, matching, telegram_fanout
+from bench.common import BACKENDS
 
 
 def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
@@ -16,10 +17,16 @@ def test_catchup_benchmark_reads_and_stores_every_log_on_every_path(
     out = capsys.readouterr().out
 
     assert "Catch-up over 2,000 Transfer logs in 20 blocks" in out
-    for path in ("web3.py get_logs", "raw eth_getLogs", "blockbell sqlite", "blockbell postgres"):
+    paths = ["web3.py get_logs", "raw eth_getLogs"]
+    paths += [f"{kind} {name}" for kind in ("blockbell", "storage floor") for name in BACKENDS]
+    for path in paths:
         assert re.search(rf"^\| {path} +\| [\d,]+ ", out, re.MULTILINE), path
-    for backend in ("sqlite", "postgres"):
+    for backend in BACKENDS:
         assert re.search(rf"^\| {backend} .*\| 2,000 = 2,000: met +\|$", out, re.MULTILINE)
+        # Beside the share of raw, the share the storage floor reached.
+        assert re.search(
+            rf"^\| {backend} +\| .*\| \d+%: [A-Za-z ]+ \(floor \d+%\) +\|", out, re.MULTILINE
+        )
         # The seconds table: the wall time, then the time the watcher's steps spent storing.
         seconds = rf"^\| blockbell {backend} +\| \d+\.\d\d +\| \d+\.\d\d +\|"
         assert re.search(seconds, out, re.MULTILINE), backend
@@ -31,7 +38,7 @@ def test_head_latency_benchmark_delivers_each_block_exactly_once_in_both_modes(
     head_latency.main(["--blocks", "8", "--warmup", "2", "--runs", "1"])
     out = capsys.readouterr().out
 
-    for backend in ("sqlite", "postgres"):
+    for backend in BACKENDS:
         for mode in ("ws", "poll"):
             row = re.search(rf"^\| {backend} +\| {mode} +\| 8 +\|.*$", out, re.MULTILINE)
             assert row is not None, (backend, mode)
@@ -62,7 +69,7 @@ def test_cosmos_crawl_benchmark_stores_every_transfer_in_both_fetch_modes(
     out = capsys.readouterr().out
 
     assert "Cosmos crawl of 5 blocks with 3 transfers each" in out
-    for backend in ("sqlite", "postgres"):
+    for backend in BACKENDS:
         for mode in ("sequential", "concurrent"):
             row = re.search(rf"^\| {backend} +\| {mode} +\| 5 +\|.*$", out, re.MULTILINE)
             assert row is not None, (backend, mode)
