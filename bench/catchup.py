@@ -179,9 +179,11 @@ async def time_blockbell(chain: BenchChain, backend: str, width: int) -> PathRun
 
 async def time_floor(chain: BenchChain, backend: str, width: int) -> PathRun:
     """bench/storage_floor.py into a fresh database; stored rows are counted afterwards."""
-    async with opened_bench_database(backend) as url:
+    async with opened_bench_database(backend):
+        sub = await make_subscription(address=chain.token, abi=TOKEN_ABI)
         ranges = block_ranges(chain.first_block, chain.last_block, width)
-        seconds, cpu = await time_storage_floor(url, chain.url, chain.query, ranges)
+        target = (sub.subscription_id, sub.destination_id)
+        seconds, cpu = await time_storage_floor(chain.url, chain.query, ranges, target)
         events = await Event.filter(status="active").count()
         deliveries = await Delivery.filter(status="pending").count()
     if events != chain.logs or deliveries != chain.logs:

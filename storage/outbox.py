@@ -161,10 +161,10 @@ async def _insert_matches(
     rows_of = _StepRows(step, matches, existing, now)
     # The event rows are made while they are sent, so the database stores the first ones
     # while the later ones are still being made; the delivery rows come out of the same pass.
-    await _insert_rows(conn, sql, "events", EVENT_COLUMNS, rows_of.events())
+    await insert_rows(conn, "events", EVENT_COLUMNS, rows_of.events())
     for event_id, confirmed in rows_of.reactivated:
         await conn.execute_query(sql.reactivate_event, [confirmed, event_id])
-    await _insert_rows(conn, sql, "deliveries", DELIVERY_COLUMNS, iter(rows_of.deliveries))
+    await insert_rows(conn, "deliveries", DELIVERY_COLUMNS, iter(rows_of.deliveries))
     return rows_of.due
 
 
@@ -238,13 +238,11 @@ async def _confirm(conn: BaseDBAsyncClient, sql: _Sql, step: Step, now: Any) -> 
     return due
 
 
-async def _insert_rows(
-    conn: BaseDBAsyncClient,
-    sql: _Sql,
-    table: str,
-    columns: tuple[str, ...],
-    rows: Iterator[list[Any]],
+async def insert_rows(
+    conn: BaseDBAsyncClient, table: str, columns: tuple[str, ...], rows: Iterator[Sequence[Any]]
 ) -> None:
+    """Rows of one table, each the values of `columns`, in the transaction `conn` holds."""
+    sql = _statements(dialect())
     if sql.dialect.is_postgres:
         # COPY is several times faster than INSERT for the thousands of rows of a catch-up.
         first = next(rows, None)
